@@ -1,0 +1,26 @@
+# Portico — the commands a new user runs. Everything is installed by the project's scripts.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+setup: ## install Node 24, pnpm, dependencies, Kafka, FerretDB and Redis into .tools/
+	@scripts/setup.sh
+
+up: ## start the whole suite locally with demo data (URLs in .portico/demo.env)
+	@scripts/up.sh
+
+down: ## stop everything `make up` started
+	@scripts/down.sh
+
+test: ## run every test against real Kafka, Redis and FerretDB
+	@scripts/test.sh
+
+lint: ## biome and the TypeScript compiler
+	@scripts/setup.sh && source scripts/lib.sh && pnpm run lint
+
+infra: ## start only Kafka, Redis and FerretDB
+	@scripts/setup.sh && scripts/infra.sh start
+
+.PHONY: help setup up down test lint infra

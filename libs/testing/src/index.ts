@@ -1,0 +1,2 @@
+export * from './helpers.ts';
+export * from './infra.ts';
