@@ -2,5 +2,5 @@ export * from './build.ts';
 export * from './health.ts';
 export * from './kafka.ts';
 export * from './schemas.ts';
-export * from './topics.ts';
 export * from './snapshot.ts';
+export * from './topics.ts';

@@ -14,6 +14,13 @@ export const lifecycleSchema = z.enum(['CREATED', 'PUBLISHED', 'DEPRECATED', 'BL
 export type ApiLifecycle = z.infer<typeof lifecycleSchema>;
 
 const isoTime = z.iso.datetime({ offset: true });
+export const apiContextSchema = z
+  .string()
+  .max(256)
+  .regex(
+    /^(\/(?!\.{1,2}(?:\/|$))[A-Za-z0-9._~-]+)+$/,
+    'expected a path like /twitter/1.0.0 without . or .. segments',
+  );
 const nullableTime = isoTime.nullable();
 /**
  * Monotonic per entity (the store's document version). Consumers apply an entity event only
@@ -91,8 +98,13 @@ export const clientUpserted = envelope(
     disabled: z.boolean(),
   }),
 );
-export const clientDeleted = envelope('client.deleted', z.object({
-    revision, clientId: z.string().min(1).max(256) }));
+export const clientDeleted = envelope(
+  'client.deleted',
+  z.object({
+    revision,
+    clientId: z.string().min(1).max(256),
+  }),
+);
 export const clientEvent = z.discriminatedUnion('type', [clientUpserted, clientDeleted]);
 export type ClientEvent = z.infer<typeof clientEvent>;
 
@@ -117,7 +129,9 @@ export const applicationUpserted = envelope(
 export const applicationDeleted = envelope(
   'application.deleted',
   z.object({
-    revision, applicationId: z.string().min(1).max(128) }),
+    revision,
+    applicationId: z.string().min(1).max(128),
+  }),
 );
 export const applicationEvent = z.discriminatedUnion('type', [applicationUpserted, applicationDeleted]);
 export type ApplicationEvent = z.infer<typeof applicationEvent>;
@@ -154,16 +168,21 @@ export const apiUpserted = envelope(
     apiId: z.string().min(1).max(128),
     name: z.string().min(1).max(200),
     version: z.string().min(1).max(64),
-    /** e.g. /twitter/1.0.0 */
-    context: z.string().regex(/^(\/[A-Za-z0-9._~-]+)+$/),
+    /** e.g. /twitter/1.0.0 — no empty, `.` or `..` segments, so routing cannot be confused. */
+    context: apiContextSchema,
     productionUrl: z.url().nullable(),
     sandboxUrl: z.url().nullable(),
     scopes: z.array(z.string().min(1).max(128)).max(100),
     lifecycle: lifecycleSchema,
   }),
 );
-export const apiDeleted = envelope('api.deleted', z.object({
-    revision, apiId: z.string().min(1).max(128) }));
+export const apiDeleted = envelope(
+  'api.deleted',
+  z.object({
+    revision,
+    apiId: z.string().min(1).max(128),
+  }),
+);
 export const tierUpserted = envelope(
   'tier.upserted',
   z.object({
@@ -175,8 +194,13 @@ export const tierUpserted = envelope(
     burst: z.number().int().nonnegative().nullable(),
   }),
 );
-export const tierDeleted = envelope('tier.deleted', z.object({
-    revision, name: z.string().min(1).max(64) }));
+export const tierDeleted = envelope(
+  'tier.deleted',
+  z.object({
+    revision,
+    name: z.string().min(1).max(64),
+  }),
+);
 export const catalogEvent = z.discriminatedUnion('type', [
   apiUpserted,
   apiDeleted,
