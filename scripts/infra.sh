@@ -1,0 +1,318 @@
+#!/usr/bin/env bash
+# Runs Portico's local infrastructure (installed by scripts/setup-infra.sh), bound to 127.0.0.1 only.
+#
+#   scripts/infra.sh start  [kafka|redis|mongo ...]   start (idempotent) and wait until ready
+#   scripts/infra.sh stop   [...]                     stop what we started (pid files only)
+#   scripts/infra.sh status [...]                     exit 0 when all are running and answer
+#   scripts/infra.sh env    [...]                     print `export MONGO_URL=...` lines: eval "$(scripts/infra.sh env)"
+#   scripts/infra.sh reset  [...]                     stop and delete the data
+# No name means all three.
+#
+# Ports: PORTICO_MONGO_PORT=27018 (FerretDB), PORTICO_KAFKA_PORT=19092 + PORTICO_KAFKA_CONTROLLER_PORT=19093,
+# PORTICO_REDIS_PORT=16379. PORTICO_INFRA_TIMEOUT=90 (seconds to wait for readiness).
+# A component named by MONGO_URL / KAFKA_BROKERS / REDIS_URL is external: never started or stopped here.
+# Data: .portico/data/<name>, logs: .portico/logs/<name>.log (previous run: <name>.log.1), pids: .portico/pids/<name>.pid.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+DATA="$RUN/data"
+MONGO_PORT="${PORTICO_MONGO_PORT:-27018}"
+KAFKA_PORT="${PORTICO_KAFKA_PORT:-19092}"
+KAFKA_CONTROLLER_PORT="${PORTICO_KAFKA_CONTROLLER_PORT:-19093}"
+REDIS_PORT="${PORTICO_REDIS_PORT:-16379}"
+START_TIMEOUT="${PORTICO_INFRA_TIMEOUT:-90}"
+STOP_TIMEOUT=30
+ALL=(redis mongo kafka)
+
+FERRETDB="$TOOLS/bin/ferretdb"
+KAFKA_LIBS="$TOOLS/kafka/libs"
+KAFKA_CONF="$ROOT/scripts/infra/kafka"
+NODE="$(command -v node || true)"
+
+usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+env_var_of() { case "$1" in mongo) echo MONGO_URL ;; kafka) echo KAFKA_BROKERS ;; redis) echo REDIS_URL ;; esac; }
+is_external() { local v; v="$(env_var_of "$1")"; [ -n "${!v:-}" ]; }
+url_of() {
+  case "$1" in
+    mongo) echo "${MONGO_URL:-mongodb://127.0.0.1:$MONGO_PORT/}" ;;
+    kafka) echo "${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}" ;;
+    redis) echo "${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}" ;;
+  esac
+}
+ports_of() {
+  case "$1" in
+    mongo) echo "$MONGO_PORT" ;;
+    kafka) echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT" ;;
+    redis) echo "$REDIS_PORT" ;;
+  esac
+}
+
+# ------------------------------------------------------------------------------------------------ processes
+
+pidfile() { echo "$PIDS/$1.pid"; }
+
+# Is PID the process we started for NAME? Checked on its command line (and, for redis, whose
+# process title hides its arguments, on its working directory), so a reused pid is never touched.
+is_ours() { # name pid
+  local name="$1" pid="$2" cmdline
+  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
+  cmdline="$( { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null)" || return 1
+  case "$name" in
+    mongo) [[ "$cmdline" == *"$FERRETDB "* && "$cmdline" == *"--state-dir=$DATA/mongo/state"* ]] ;;
+    kafka) [[ "$cmdline" == *" kafka.Kafka $DATA/kafka/server.properties"* ]] ;;
+    redis) [[ "$cmdline" == *redis-server* && "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == "$(readlink -f "$DATA/redis")" ]] ;;
+    *) return 1 ;;
+  esac
+}
+
+# Prints the pid of our running NAME; removes a stale pid file.
+running_pid() { # name
+  local f pid
+  f="$(pidfile "$1")"
+  [ -f "$f" ] || return 1
+  pid="$(cat "$f" 2>/dev/null || true)"
+  if is_ours "$1" "$pid"; then echo "$pid"; return 0; fi
+  rm -f "$f"
+  return 1
+}
+
+port_busy() { timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+
+ready_check() { # name timeout_seconds [pid]
+  local name="$1" secs="$2" pid="${3:-}"
+  local args=(--timeout "$((secs * 1000))")
+  [ -n "$pid" ] && args+=(--pid "$pid")
+  "$NODE" --disable-warning=TimeoutNegativeWarning "$ROOT/scripts/infra/ready.ts" "$name" "$(url_of "$name")" "${args[@]}"
+}
+
+log_tail() { # name
+  local f="$LOGS/$1.log"
+  printf -- '--- last lines of %s ---\n' "${f#"$ROOT"/}" >&2
+  tail -n 30 "$f" >&2 2>/dev/null || echo "(no log)" >&2
+}
+
+launch() { # name dir command...
+  local name="$1" dir="$2"; shift 2
+  local log="$LOGS/$name.log"
+  [ -f "$log" ] && mv -f "$log" "$log.1"
+  printf '=== %s starting %s: %s\n' "$(date -u +%FT%TZ)" "$name" "$*" >"$log"
+  # In the subshell: close every inherited descriptor but 0-2 (the lock of this script, a caller's pipe
+  # that would then never see EOF), then setsid (own session: a Ctrl-C in the calling terminal does not
+  # reach it) and exec, so that $! is the server's pid.
+  (
+    cd "$dir" || exit 1
+    for fd in "/proc/$BASHPID/fd/"*; do
+      fd="${fd##*/}"
+      case "$fd" in 0 | 1 | 2) ;; *) eval "exec $fd>&-" 2>/dev/null || true ;; esac
+    done
+    exec setsid "$@" </dev/null >>"$log" 2>&1
+  ) &
+  echo "$!" >"$(pidfile "$name")"
+}
+
+terminate() { # name pid
+  local name="$1" pid="$2" i
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < STOP_TIMEOUT * 5; i++)); do
+    is_ours "$name" "$pid" || return 0
+    sleep 0.2
+  done
+  log "$name: still running ${STOP_TIMEOUT}s after SIGTERM; sending SIGKILL to $pid"
+  kill -KILL "$pid" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do is_ours "$name" "$pid" || return 0; sleep 0.2; done
+  die "$name: pid $pid did not exit after SIGKILL"
+}
+
+# ------------------------------------------------------------------------------------------------ components
+
+need() { [ -e "$1" ] || die "$2 not found at ${1#"$ROOT"/}: run scripts/setup-infra.sh"; }
+
+kafka_java() { # main-class args...
+  local main="$1"; shift
+  java "@$KAFKA_CONF/jvm.args" "-Dlog4j2.configurationFile=$KAFKA_CONF/log4j2.properties" -cp "$KAFKA_LIBS/*" "$main" "$@"
+}
+
+new_cluster_id() { # like Kafka's Uuid.randomUuid(): 16 random bytes, base64url, not starting with '-'
+  local id
+  while :; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')"
+    [[ "$id" == -* ]] || { echo "$id"; return; }
+  done
+}
+
+# Writes server.properties; formats the storage once, keeping the cluster id in data/kafka/cluster.id.
+# Storage that is missing pieces or belongs to another cluster id is wiped and formatted again.
+kafka_prepare() {
+  local dir="$DATA/kafka" logdir="$DATA/kafka/kraft-logs" props="$DATA/kafka/server.properties" id=""
+  mkdir -p "$dir"
+  sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" -e "s|@LOG_DIR@|$logdir|g" \
+    "$KAFKA_CONF/server.properties.in" >"$props"
+  [ -s "$dir/cluster.id" ] && id="$(cat "$dir/cluster.id")"
+  if [ -n "$id" ] && [ -f "$logdir/meta.properties" ] && grep -qx "cluster.id=$id" "$logdir/meta.properties" &&
+    grep -qx "node.id=1" "$logdir/meta.properties" &&
+    { [ -f "$logdir/bootstrap.checkpoint" ] || [ -d "$logdir/__cluster_metadata-0" ]; }; then
+    return 0
+  fi
+  if [ -e "$logdir" ] || [ -n "$id" ]; then
+    log "kafka: storage in ${logdir#"$ROOT"/} is incomplete or has another cluster id; wiping it and formatting again"
+  fi
+  rm -rf "$logdir"
+  id="$(new_cluster_id)"
+  echo "$id" >"$dir/cluster.id"
+  log "kafka: formatting storage (cluster id $id)"
+  kafka_java kafka.tools.StorageTool format -t "$id" -c "$props" >>"$LOGS/kafka-format.log" 2>&1 || {
+    tail -n 30 "$LOGS/kafka-format.log" >&2
+    rm -f "$dir/cluster.id"
+    die "kafka: formatting the storage failed (log: ${LOGS#"$ROOT"/}/kafka-format.log)"
+  }
+}
+
+launch_component() { # name
+  case "$1" in
+    redis)
+      command -v redis-server >/dev/null || die "redis-server not on PATH: run scripts/setup-infra.sh"
+      mkdir -p "$DATA/redis"
+      launch redis "$DATA/redis" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
+        --daemonize no --dir "$DATA/redis" --logfile '' --loglevel notice
+      ;;
+    mongo)
+      need "$FERRETDB" ferretdb
+      mkdir -p "$DATA/mongo/sqlite" "$DATA/mongo/state"
+      launch mongo "$DATA/mongo" "$FERRETDB" --handler=sqlite "--sqlite-url=file:$DATA/mongo/sqlite/" \
+        "--listen-addr=127.0.0.1:$MONGO_PORT" "--state-dir=$DATA/mongo/state" --debug-addr=- \
+        --telemetry=disable --log-level=error
+      ;;
+    kafka)
+      need "$KAFKA_LIBS" "Kafka jars"
+      command -v java >/dev/null || die "java not on PATH: run scripts/setup-infra.sh"
+      kafka_prepare
+      launch kafka "$DATA/kafka" java "@$KAFKA_CONF/jvm.args" "-Dlog4j2.configurationFile=$KAFKA_CONF/log4j2.properties" \
+        -cp "$KAFKA_LIBS/*" kafka.Kafka "$DATA/kafka/server.properties"
+      ;;
+  esac
+}
+
+check_node() {
+  [ -n "$NODE" ] || die "node not found: run scripts/setup.sh"
+  if [ ! -d "$ROOT/libs/testing/node_modules/kafkajs" ] || [ ! -d "$ROOT/libs/testing/node_modules/mongodb" ]; then
+    die "libs/testing's dependencies (kafkajs, mongodb) are not installed: run scripts/setup.sh"
+  fi
+}
+
+# ------------------------------------------------------------------------------------------------ commands
+
+cmd_start() {
+  check_node
+  exec 9>"$RUN/infra.lock"
+  flock -w 300 9 || die "another scripts/infra.sh holds ${RUN#"$ROOT"/}/infra.lock"
+  local name pid p waiting=() failed=() t0
+  declare -A started_at=()
+  for name in "$@"; do
+    if is_external "$name"; then
+      log "$name: external ($(env_var_of "$name")=$(url_of "$name")), not started here"
+      continue
+    fi
+    if pid="$(running_pid "$name")"; then
+      waiting+=("$name")
+      continue
+    fi
+    for p in $(ports_of "$name"); do
+      port_busy "$p" && die "$name: port $p on 127.0.0.1 is taken by a process that is not ours (ours has no pid file); stop it or set the PORTICO_*_PORT variables"
+    done
+    started_at[$name]="$(date +%s%N)"
+    launch_component "$name"
+    waiting+=("$name")
+  done
+  for name in "${waiting[@]}"; do
+    pid="$(cat "$(pidfile "$name")" 2>/dev/null || true)"
+    if ready_check "$name" "$START_TIMEOUT" "$pid"; then
+      if [ -n "${started_at[$name]:-}" ]; then
+        t0="${started_at[$name]}"
+        log "$name: started (pid $pid) on $(url_of "$name"), ready in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+      else
+        log "$name: already running (pid $pid) on $(url_of "$name")"
+      fi
+    else
+      log "$name: did not become ready (waited up to ${START_TIMEOUT}s)"
+      log_tail "$name"
+      if pid="$(running_pid "$name")"; then terminate "$name" "$pid"; fi
+      rm -f "$(pidfile "$name")"
+      failed+=("$name")
+    fi
+  done
+  [ "${#failed[@]}" = 0 ] || die "failed to start: ${failed[*]} (logs in ${LOGS#"$ROOT"/})"
+}
+
+cmd_stop() {
+  exec 9>"$RUN/infra.lock"
+  flock -w 300 9 || die "another scripts/infra.sh holds ${RUN#"$ROOT"/}/infra.lock"
+  local name pid i
+  # Reverse order: Kafka first.
+  for ((i = $# ; i >= 1; i--)); do
+    name="${!i}"
+    if is_external "$name"; then log "$name: external, not stopped here"; continue; fi
+    if pid="$(running_pid "$name")"; then
+      terminate "$name" "$pid"
+      log "$name: stopped (pid $pid)"
+    else
+      log "$name: not running"
+    fi
+    rm -f "$(pidfile "$name")"
+  done
+}
+
+cmd_status() {
+  local name pid state rc=0 health
+  for name in "$@"; do
+    if is_external "$name"; then
+      state="external"; pid="-"
+    elif pid="$(running_pid "$name")"; then
+      state="running"
+    else
+      printf '%-6s %-8s %-8s %s\n' "$name" stopped - "$(url_of "$name")"
+      rc=3
+      continue
+    fi
+    if [ -n "$NODE" ] && ready_check "$name" 3 2>/dev/null; then health=ready; else health="NOT READY"; rc=3; fi
+    printf '%-6s %-8s %-8s %s  %s\n' "$name" "$state" "$pid" "$(url_of "$name")" "$health"
+  done
+  return "$rc"
+}
+
+cmd_env() {
+  local name
+  for name in "$@"; do printf 'export %s=%q\n' "$(env_var_of "$name")" "$(url_of "$name")"; done
+}
+
+cmd_reset() {
+  cmd_stop "$@"
+  local name
+  for name in "$@"; do
+    is_external "$name" && continue
+    rm -rf "${DATA:?}/$name"
+    log "$name: data deleted"
+  done
+}
+
+command="${1:-}"
+[ -n "$command" ] || usage
+shift
+names=("$@")
+[ "${#names[@]}" -gt 0 ] || names=("${ALL[@]}")
+ordered=()
+for n in "${ALL[@]}"; do
+  for m in "${names[@]}"; do [ "$m" = "$n" ] && { ordered+=("$n"); break; }; done
+done
+for m in "${names[@]}"; do
+  case "$m" in redis | mongo | kafka) ;; *) die "unknown component '$m' (expected kafka, redis or mongo)" ;; esac
+done
+
+case "$command" in
+  start) cmd_start "${ordered[@]}" ;;
+  stop) cmd_stop "${ordered[@]}" ;;
+  status) cmd_status "${ordered[@]}" ;;
+  env) cmd_env "${ordered[@]}" ;;
+  reset) cmd_reset "${ordered[@]}" ;;
+  -h | --help | help) usage ;;
+  *) die "unknown command '$command' (expected start, stop, status, env or reset)" ;;
+esac

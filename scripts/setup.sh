@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# Sets up a fresh machine for Portico: Node 24, pnpm and the workspace's dependencies, then the local
+# infrastructure (Kafka, FerretDB, Redis). Idempotent; run it again after pulling.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+bash "$here/setup-node.sh"
+bash "$here/setup-infra.sh"
