@@ -24,3 +24,8 @@ infra: ## start only Kafka, Redis and FerretDB
 	@scripts/setup.sh && scripts/infra.sh start
 
 .PHONY: help setup up down test lint infra
+
+bench: ## benchmarks (gateway vs raw Node proxy and nginx, key-manager, revocation lag); report in bench/results/
+	@scripts/setup.sh && scripts/setup-bench.sh && source scripts/lib.sh && scripts/infra.sh start && eval "$$(scripts/infra.sh env)" && node bench/src/run.ts
+
+.PHONY: bench

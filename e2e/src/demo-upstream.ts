@@ -7,9 +7,10 @@
  *
  * Run: node e2e/src/demo-upstream.ts [port]   (default 8085, or DEMO_UPSTREAM_PORT)
  */
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+
 import { once } from 'node:events';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 
 export interface EchoBody {
   environment: 'production' | 'sandbox' | 'unknown';

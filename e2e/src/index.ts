@@ -1,2 +1,2 @@
-export * from './process.ts';
 export * from './demo-upstream.ts';
+export * from './process.ts';
