@@ -1,11 +1,24 @@
+/**
+ * The gateway's two HTTP surfaces (neither listens here):
+ * - the public app: every request runs the plugin chain (route -> authenticate -> access ->
+ *   rate limit -> outbound -> proxy); /healthz and /readyz stay for probes, /metrics does not;
+ * - the admin app (ADMIN_PORT, not exposed through the ingress): /healthz, /readyz, /metrics and
+ *   the JWKS upstreams use to verify the backend JWT (/.well-known/jwks.json).
+ */
 import type { HealthCheck, Logger, Metrics } from '@portico/core';
 import { createHttpApp } from '@portico/core';
-import type { Express } from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
+import type { GatewayMetrics } from './metrics.ts';
+import type { GatewayContext, GatewayPlugin } from './pipeline/plugin.ts';
+import type { BackendJwtSigner } from './proxy/backend-jwt.ts';
 
 export interface GatewayServices {
   logger: Logger;
   metrics: Metrics;
+  gatewayMetrics: GatewayMetrics;
   readiness: HealthCheck[];
+  plugins: GatewayPlugin[];
+  signer: BackendJwtSigner;
   isDraining?: () => boolean;
 }
 
@@ -17,7 +30,47 @@ export function createApp(services: GatewayServices): Express {
       metrics: services.metrics,
       readiness: services.readiness,
       isDraining: services.isDraining,
+      exposeMetrics: false,
     },
-    () => {},
+    (app) => {
+      app.use(runPlugins(services.plugins, services.gatewayMetrics));
+    },
   );
+}
+
+/** The admin app: probes, metrics and the backend-JWT JWKS. Does not listen. */
+export function createAdminApp(services: GatewayServices): Express {
+  return createHttpApp(
+    {
+      logger: services.logger,
+      metrics: services.metrics,
+      readiness: services.readiness,
+      isDraining: services.isDraining,
+    },
+    (app) => {
+      app.get('/.well-known/jwks.json', (_req, res) => {
+        res.setHeader('cache-control', 'public, max-age=300');
+        res.json(services.signer.jwks());
+      });
+    },
+  );
+}
+
+function runPlugins(plugins: GatewayPlugin[], metrics: GatewayMetrics) {
+  return async (req: Request, res: Response, next: NextFunction) => {
+    const started = process.hrtime.bigint();
+    const ctx: GatewayContext = { req, res, upstreamHeaders: {} };
+    res.on('finish', () => {
+      const api = ctx.api?.apiId ?? 'unmatched';
+      const total = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.requests.inc({ api, status: String(res.statusCode) });
+      metrics.gatewayLatency.observe({ api }, Math.max(0, total - (ctx.upstreamSeconds ?? 0)));
+      if (ctx.upstreamSeconds !== undefined) metrics.upstreamLatency.observe({ api }, ctx.upstreamSeconds);
+    });
+    try {
+      for (const plugin of plugins) await plugin.handle(ctx);
+    } catch (err) {
+      next(err);
+    }
+  };
 }

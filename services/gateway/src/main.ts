@@ -1,23 +1,191 @@
-/** Composition root of the gateway. */
+/**
+ * Composition root of the gateway: config, Redis, Kafka, the read model (snapshot then topics),
+ * the deny-list (revocations replayed before ready), the validator, the plugin chain, and the
+ * two listeners (public proxy on PORT, admin on ADMIN_PORT).
+ */
+import { hostname } from 'node:os';
+import type { HealthCheck } from '@portico/core';
 import { listen, runService } from '@portico/core';
-import { EventBus, kafkaHealth } from '@portico/events';
-import { createApp } from './app.ts';
+import type { RunningConsumer } from '@portico/events';
+import { EventBus, topicNames } from '@portico/events';
+import { createAdminApp, createApp } from './app.ts';
+import { RedisTokenCache } from './auth/cache.ts';
+import { HttpIntrospector } from './auth/introspection.ts';
+import { JwtVerifier } from './auth/jwt.ts';
+import { TokenValidator } from './auth/validator.ts';
 import { configSchema } from './config.ts';
-import { createRedis, redisHealth } from './redis.ts';
+import { createGatewayMetrics } from './metrics.ts';
+import { gatewayPlugins } from './plugins/index.ts';
+import { BackendJwtSigner } from './proxy/backend-jwt.ts';
+import { RedisRateLimitStore } from './ratelimit/limiter.ts';
+import { followEntities } from './readmodel/follow.ts';
+import type { SnapshotSource } from './readmodel/loader.ts';
+import { fetchSnapshot } from './readmodel/loader.ts';
+import { ReadModel } from './readmodel/model.ts';
+import { createRedis } from './redis.ts';
+import { followRevocations } from './revocation/consumer.ts';
+import { DenyList } from './revocation/denylist.ts';
 
 await runService('gateway', configSchema, async ({ config, logger, metrics, lifecycle }) => {
-  const redis = createRedis(config.REDIS_URL, logger);
-  lifecycle.onStop('redis', async () => {
+  const replica = config.GATEWAY_REPLICA_ID || hostname();
+  const gatewayMetrics = createGatewayMetrics(metrics);
+  const redis = createRedis(config.REDIS_URL, logger, config.REDIS_COMMAND_TIMEOUT_MS);
+  lifecycle.onStop('redis', () => {
     redis.disconnect();
   });
   const bus = new EventBus({ brokers: config.KAFKA_BROKERS, clientId: 'portico-gateway', logger });
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
 
-  const app = createApp({
+  const kmUrl = config.KEY_MANAGER_URL.replace(/\/+$/, '');
+  const denyList = new DenyList();
+  const validator = new TokenValidator({
+    denyList,
+    shared: new RedisTokenCache(redis, config.REDIS_KEY_PREFIX),
+    introspector: new HttpIntrospector({
+      endpoint: `${kmUrl}/token/introspection`,
+      clientId: config.GATEWAY_CLIENT_ID,
+      clientSecret: config.GATEWAY_CLIENT_SECRET,
+      timeoutMs: config.KEY_MANAGER_TIMEOUT_MS,
+    }),
+    jwt: new JwtVerifier({
+      jwksUrl: `${kmUrl}/jwks`,
+      issuer: config.KEY_MANAGER_ISSUER || kmUrl,
+      audience: config.TOKEN_AUDIENCE,
+      cooldownMs: config.JWKS_COOLDOWN_MS,
+      maxAgeMs: config.JWKS_MAX_AGE_MS,
+      timeoutMs: config.KEY_MANAGER_TIMEOUT_MS,
+      clockToleranceSeconds: config.CLOCK_TOLERANCE_SECONDS,
+    }),
+    ttlSeconds: config.TOKEN_CACHE_TTL_SECONDS,
+    negativeTtlSeconds: config.TOKEN_NEGATIVE_CACHE_TTL_SECONDS,
+    maxEntries: config.TOKEN_CACHE_MAX_ENTRIES,
+    observer: {
+      cacheLookup: (level, hit) => gatewayMetrics.cacheLookups.inc({ level, result: hit ? 'hit' : 'miss' }),
+      validated: (source, outcome) => gatewayMetrics.validations.inc({ source, outcome }),
+      cacheError: (op) => gatewayMetrics.redisErrors.inc({ op: `cache-${op}` }),
+    },
+  });
+  const sweep = setInterval(() => denyList.sweep(), 60_000);
+  sweep.unref();
+  lifecycle.onStop('deny-list-sweep', () => clearInterval(sweep));
+
+  const signer = await BackendJwtSigner.create({
+    key: config.BACKEND_JWT_SIGNING_KEY,
+    issuer: config.BACKEND_JWT_ISSUER,
+    ttlSeconds: config.BACKEND_JWT_TTL_SECONDS,
+  });
+  if (signer.ephemeral && config.BACKEND_JWT_ENABLED) {
+    logger.warn(
+      'BACKEND_JWT_SIGNING_KEY is not set: using an ephemeral key (each replica publishes its own JWKS)',
+    );
+  }
+
+  // Consumers start in the background: the listeners come up at once and /readyz says when the
+  // replay is complete.
+  const model = new ReadModel();
+  let revocations: RunningConsumer | undefined;
+  let entities: RunningConsumer | undefined;
+  let startupError: string | undefined;
+  const snapshotSource: SnapshotSource | undefined = config.READ_MODEL_FILE
+    ? { kind: 'file', path: config.READ_MODEL_FILE }
+    : config.STORE_URL
+      ? { kind: 'store', url: config.STORE_URL, token: config.READ_MODEL_TOKEN, timeoutMs: 10_000 }
+      : undefined;
+
+  const readiness: HealthCheck[] = [
+    {
+      name: 'revocations',
+      check: () => {
+        if (!revocations) throw new Error(startupError ?? 'consumer starting');
+        revocations.health().check();
+        if (!revocations.isCaughtUp()) throw new Error(`replaying (${revocations.lag()} left)`);
+      },
+    },
+    {
+      name: 'read-model',
+      check: () => {
+        if (!entities) throw new Error(startupError ?? 'loading snapshot');
+        entities.health().check();
+        if (!model.isLoaded()) throw new Error(`replaying (${entities.lag()} left)`);
+      },
+    },
+  ];
+  const revocationsLoaded = () => revocations?.isCaughtUp() === true;
+
+  const lagTimer = setInterval(() => {
+    if (revocations) gatewayMetrics.consumerLag.set({ consumer: 'revocations' }, revocations.lag());
+    if (entities) gatewayMetrics.consumerLag.set({ consumer: 'entities' }, entities.lag());
+  }, 1000);
+  lagTimer.unref();
+  lifecycle.onStop('lag-timer', () => clearInterval(lagTimer));
+
+  const services = {
     logger,
     metrics,
-    readiness: [redisHealth(redis), kafkaHealth(bus)],
+    gatewayMetrics,
+    readiness,
+    signer,
     isDraining: lifecycle.isDraining,
+    plugins: gatewayPlugins(config, {
+      model,
+      validator,
+      revocationsLoaded,
+      rateLimits: new RedisRateLimitStore(redis),
+      signer,
+      metrics: gatewayMetrics,
+      logger,
+    }),
+  };
+  await listen(createApp(services), config.PORT, config.HOST, lifecycle, 'http-public');
+  await listen(createAdminApp(services), config.ADMIN_PORT, config.HOST, lifecycle, 'http-admin');
+  logger.info({ port: config.PORT, adminPort: config.ADMIN_PORT, replica }, 'gateway listening');
+
+  const retry = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (lifecycle.isDraining()) throw err;
+        startupError = `${what}: ${(err as Error).message}`;
+        logger.warn({ attempt, err: (err as Error).message }, `${what} failed, retrying`);
+        await new Promise((r) => setTimeout(r, Math.min(5000, 250 * attempt)));
+      }
+    }
+  };
+
+  const startRevocations = retry('revocations consumer', () =>
+    followRevocations({
+      bus,
+      topic: topics.revocations,
+      denyList,
+      validator,
+      metrics: gatewayMetrics,
+      replica,
+      logger,
+    }),
+  ).then((consumer) => {
+    revocations = consumer;
+    lifecycle.onStop('revocations-consumer', () => consumer.stop());
+    const t0 = Date.now();
+    return consumer.caughtUp.then(() =>
+      logger.info({ ms: Date.now() - t0, entries: denyList.size() }, 'revocations replayed'),
+    );
   });
-  await listen(app, config.PORT, config.HOST, lifecycle);
-  logger.info({ port: config.PORT }, 'gateway listening');
+  const startEntities = (async () => {
+    if (snapshotSource) {
+      const snapshot = await retry('read model snapshot', () => fetchSnapshot(snapshotSource));
+      model.loadSnapshot(snapshot);
+      logger.info({ counts: model.counts() }, 'read model snapshot loaded');
+    }
+    const consumer = await retry('read model consumer', () => followEntities(bus, topics, model, logger));
+    entities = consumer;
+    lifecycle.onStop('entities-consumer', () => consumer.stop());
+    await consumer.caughtUp;
+    model.markLoaded();
+    logger.info({ counts: model.counts() }, 'read model caught up');
+  })();
+  // Start-up failures are retried above; a rejection here only happens while shutting down.
+  void Promise.all([startRevocations, startEntities]).catch((err: unknown) =>
+    logger.warn({ err }, 'start-up interrupted'),
+  );
 });

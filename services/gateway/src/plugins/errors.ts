@@ -1,0 +1,27 @@
+/** The gateway's answers of the failure policy (ARCHITECTURE.md §6), in one place. */
+import { AppError } from '@portico/core';
+
+/** 401 for no / malformed / unknown / expired / revoked tokens. */
+export function invalidToken(message: string, code: string): AppError {
+  return new AppError(message, {
+    status: 401,
+    code,
+    headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+  });
+}
+
+/** 403 with a machine code: valid token, but not allowed here. */
+export function denied(message: string, code: string): AppError {
+  return new AppError(message, { status: 403, code });
+}
+
+/** 503 with Retry-After: the gateway cannot verify right now. Never 200, never 401. */
+export function cannotVerify(message: string, retryAfterSeconds: number, cause?: unknown): AppError {
+  return new AppError(message, {
+    status: 503,
+    code: 'verification_unavailable',
+    expose: true,
+    cause,
+    headers: { 'retry-after': String(retryAfterSeconds) },
+  });
+}

@@ -1,0 +1,37 @@
+/** The gateway's plugin chain, in priority order. */
+import type { Logger } from '@portico/core';
+import type { TokenValidator } from '../auth/validator.ts';
+import type { Config } from '../config.ts';
+import type { GatewayMetrics } from '../metrics.ts';
+import type { GatewayPlugin } from '../pipeline/plugin.ts';
+import { orderPlugins } from '../pipeline/plugin.ts';
+import type { BackendJwtSigner } from '../proxy/backend-jwt.ts';
+import type { RateLimitStore } from '../ratelimit/limiter.ts';
+import type { ReadModel } from '../readmodel/model.ts';
+import { accessPlugin } from './access.ts';
+import { authenticatePlugin } from './authenticate.ts';
+import { outboundPlugin } from './outbound.ts';
+import { proxyPlugin } from './proxy.ts';
+import { rateLimitPlugin } from './rate-limit.ts';
+import { routePlugin } from './route.ts';
+
+export interface PluginDeps {
+  model: ReadModel;
+  validator: TokenValidator;
+  revocationsLoaded: () => boolean;
+  rateLimits: RateLimitStore;
+  signer: BackendJwtSigner;
+  metrics: GatewayMetrics;
+  logger: Logger;
+}
+
+export function gatewayPlugins(config: Config, deps: PluginDeps): GatewayPlugin[] {
+  return orderPlugins([
+    routePlugin(deps.model),
+    authenticatePlugin(deps.validator, deps.revocationsLoaded),
+    accessPlugin(deps.model, config),
+    rateLimitPlugin(deps.model, deps.rateLimits, config, deps.metrics, deps.logger),
+    outboundPlugin(deps.signer, config),
+    proxyPlugin(config),
+  ]);
+}

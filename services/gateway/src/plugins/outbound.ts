@@ -1,0 +1,53 @@
+/**
+ * Outbound hygiene: removes the `access_token` query parameter (with REMOVE_OAUTH_HEADERS) and
+ * prepares the signed backend JWT describing the caller. The header filtering itself happens
+ * in the proxy plugin (proxy/headers.ts), which only ever sees the cleaned set.
+ */
+import { configSchema } from '../config.ts';
+import { withoutAccessToken } from '../pipeline/path.ts';
+import type { GatewayPlugin } from '../pipeline/plugin.ts';
+import { PRIORITY } from '../pipeline/plugin.ts';
+import type { BackendJwtSigner } from '../proxy/backend-jwt.ts';
+
+const outboundConfig = configSchema.pick({
+  REMOVE_OAUTH_HEADERS: true,
+  BACKEND_JWT_ENABLED: true,
+  BACKEND_JWT_HEADER: true,
+});
+
+export function outboundPlugin(
+  signer: BackendJwtSigner,
+  config: { REMOVE_OAUTH_HEADERS: boolean; BACKEND_JWT_ENABLED: boolean; BACKEND_JWT_HEADER: string },
+): GatewayPlugin {
+  return {
+    name: 'outbound',
+    priority: PRIORITY.outbound,
+    configSchema: outboundConfig,
+    async handle(ctx) {
+      const { target, facts, key, api, subscription } = ctx;
+      if (!target || !facts || !key || !api || !subscription)
+        throw new Error('outbound plugin needs access checks');
+      if (config.REMOVE_OAUTH_HEADERS && target.search) {
+        const query = withoutAccessToken(target.search.slice(1));
+        target.search = query ? `?${query}` : '';
+      }
+      if (!config.BACKEND_JWT_ENABLED) return;
+      const app = key.application;
+      const isUser =
+        facts.tokenType === 'user' || (facts.tokenType === null && facts.subject !== facts.clientId);
+      ctx.upstreamHeaders[config.BACKEND_JWT_HEADER.toLowerCase()] = await signer.sign({
+        sub: facts.subject,
+        aud: api.context,
+        client_id: facts.clientId,
+        application: { id: app.applicationId, name: app.name, owner: app.owner, tier: app.tier },
+        subscriber: app.owner,
+        key_type: key.keyType,
+        end_user: isUser ? facts.subject : null,
+        user_store_domain: facts.userStoreDomain,
+        tier: subscription.tier,
+        scope: facts.scopes.join(' '),
+        api: { id: api.apiId, name: api.name, version: api.version, context: api.context },
+      });
+    },
+  };
+}

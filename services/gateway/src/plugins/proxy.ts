@@ -1,0 +1,49 @@
+/** The last plugin: forwards to the resolved upstream with clean headers (proxy/forward.ts). */
+import { configSchema } from '../config.ts';
+import type { GatewayPlugin } from '../pipeline/plugin.ts';
+import { PRIORITY } from '../pipeline/plugin.ts';
+import { forward } from '../proxy/forward.ts';
+import { upstreamRequestHeaders } from '../proxy/headers.ts';
+
+const proxyConfig = configSchema.pick({
+  UPSTREAM_TIMEOUT_MS: true,
+  REMOVE_OAUTH_HEADERS: true,
+  IDENTITY_HEADERS: true,
+  BACKEND_JWT_HEADER: true,
+});
+
+export function proxyPlugin(config: {
+  UPSTREAM_TIMEOUT_MS: number;
+  REMOVE_OAUTH_HEADERS: boolean;
+  IDENTITY_HEADERS: string[];
+  BACKEND_JWT_HEADER: string;
+}): GatewayPlugin {
+  return {
+    name: 'proxy',
+    priority: PRIORITY.proxy,
+    configSchema: proxyConfig,
+    async handle(ctx) {
+      const { req, res, target } = ctx;
+      if (!target) throw new Error('proxy plugin needs a target');
+      const headers = upstreamRequestHeaders(
+        req.headers,
+        {
+          removeAuthorization: config.REMOVE_OAUTH_HEADERS,
+          identityHeaders: config.IDENTITY_HEADERS,
+          backendJwtHeader: config.BACKEND_JWT_HEADER,
+        },
+        {
+          clientIp: req.socket.remoteAddress ?? '',
+          proto: 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
+          host: req.headers.host,
+          requestId: req.id,
+        },
+      );
+      Object.assign(headers, ctx.upstreamHeaders);
+      // Recorded when the response headers arrive: the access metrics run on 'finish'.
+      await forward(req, res, target, headers, config.UPSTREAM_TIMEOUT_MS, (seconds) => {
+        ctx.upstreamSeconds = seconds;
+      });
+    },
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The backend JWT: a short-lived token the gateway signs with its own key and sends upstream
+ * (header BACKEND_JWT_HEADER, default X-JWT-Assertion) describing the caller. Upstreams verify
+ * it with the gateway's JWKS (admin port, /.well-known/jwks.json). Claims: docs/adr/0034.
+ *
+ * The key comes from BACKEND_JWT_SIGNING_KEY (PKCS#8 PEM or a private JWK). Without it an
+ * ephemeral key is generated: fine for one replica in development, wrong for several replicas
+ * (each would publish a different JWKS), so main.ts logs a warning.
+ */
+import { createPrivateKey, randomUUID } from 'node:crypto';
+import type { CryptoKey, JWK } from 'jose';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, importPKCS8, SignJWT } from 'jose';
+
+export interface BackendJwtClaims {
+  sub: string;
+  aud: string;
+  [claim: string]: unknown;
+}
+
+export class BackendJwtSigner {
+  readonly alg: string;
+  readonly kid: string;
+  readonly ephemeral: boolean;
+  private readonly privateKey: CryptoKey;
+  private readonly publicJwk: JWK;
+  private readonly issuer: string;
+  private readonly ttlSeconds: number;
+
+  private constructor(init: {
+    alg: string;
+    kid: string;
+    privateKey: CryptoKey;
+    publicJwk: JWK;
+    issuer: string;
+    ttlSeconds: number;
+    ephemeral: boolean;
+  }) {
+    this.alg = init.alg;
+    this.kid = init.kid;
+    this.privateKey = init.privateKey;
+    this.publicJwk = init.publicJwk;
+    this.issuer = init.issuer;
+    this.ttlSeconds = init.ttlSeconds;
+    this.ephemeral = init.ephemeral;
+  }
+
+  static async create(options: {
+    key: string;
+    issuer: string;
+    ttlSeconds: number;
+  }): Promise<BackendJwtSigner> {
+    let privateKey: CryptoKey;
+    let alg: string;
+    const ephemeral = options.key.trim() === '';
+    if (ephemeral) {
+      alg = 'ES256';
+      ({ privateKey } = await generateKeyPair('ES256', { extractable: true }));
+    } else if (options.key.trim().startsWith('{')) {
+      const jwk = JSON.parse(options.key) as JWK;
+      alg = jwk.alg ?? algFor(jwk);
+      privateKey = (await importJWK(jwk, alg, { extractable: true })) as CryptoKey;
+    } else {
+      alg = algForPem(options.key);
+      privateKey = await importPKCS8(options.key, alg, { extractable: true });
+    }
+    const full = await exportJWK(privateKey);
+    const publicJwk: JWK = { kty: full.kty };
+    for (const field of ['crv', 'x', 'y', 'n', 'e'] as const) if (full[field]) publicJwk[field] = full[field];
+    const kid = await calculateJwkThumbprint(publicJwk);
+    Object.assign(publicJwk, { kid, alg, use: 'sig' });
+    return new BackendJwtSigner({
+      alg,
+      kid,
+      privateKey,
+      publicJwk,
+      issuer: options.issuer,
+      ttlSeconds: options.ttlSeconds,
+      ephemeral,
+    });
+  }
+
+  jwks(): { keys: JWK[] } {
+    return { keys: [this.publicJwk] };
+  }
+
+  sign(claims: BackendJwtClaims): Promise<string> {
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: this.alg, kid: this.kid, typ: 'JWT' })
+      .setIssuer(this.issuer)
+      .setIssuedAt()
+      .setExpirationTime(`${this.ttlSeconds}s`)
+      .setJti(randomUUID())
+      .sign(this.privateKey);
+  }
+}
+
+function algFor(jwk: JWK): string {
+  if (jwk.kty === 'EC') return jwk.crv === 'P-384' ? 'ES384' : jwk.crv === 'P-521' ? 'ES512' : 'ES256';
+  if (jwk.kty === 'OKP') return 'EdDSA';
+  if (jwk.kty === 'RSA') return 'RS256';
+  throw new Error(`BACKEND_JWT_SIGNING_KEY: unsupported key type ${jwk.kty}`);
+}
+
+/** The algorithm for a PKCS#8 PEM key, from its key type and curve. */
+function algForPem(pem: string): string {
+  const key = createPrivateKey(pem);
+  const type = key.asymmetricKeyType;
+  if (type === 'rsa') return 'RS256';
+  if (type === 'ed25519') return 'EdDSA';
+  if (type === 'ec') {
+    const curve = key.asymmetricKeyDetails?.namedCurve;
+    return curve === 'secp384r1' ? 'ES384' : curve === 'secp521r1' ? 'ES512' : 'ES256';
+  }
+  throw new Error(`BACKEND_JWT_SIGNING_KEY: unsupported key type ${type}`);
+}

@@ -1,0 +1,433 @@
+/**
+ * The whole plugin chain in process, with a real echo upstream and the in-memory twin of the
+ * introspection port: routing, every 4xx/5xx row of the failure policy that does not need
+ * Kafka or a stopped dependency, header hygiene and the backend JWT.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { makeEvent } from '@portico/events';
+import { waitFor } from '@portico/testing';
+import { createRemoteJWKSet, jwtVerify } from 'jose';
+import { InMemoryIntrospector } from '../src/auth/introspection.ts';
+import type { EchoRequest, EchoUpstream } from './support/echo-upstream.ts';
+import { rawRequest, startEchoUpstream } from './support/echo-upstream.ts';
+import { appTokenClaims, snapshotFixture } from './support/fixtures.ts';
+import type { TestGateway } from './support/inprocess.ts';
+import { startTestGateway } from './support/inprocess.ts';
+
+let upstream: EchoUpstream;
+let gw: TestGateway;
+let loaded = true;
+const km = new InMemoryIntrospector();
+const PROD = 'tok-prod-1';
+const SANDBOX = 'tok-sandbox-1';
+const RESTRICTED = 'tok-restricted-1';
+
+async function call(path: string, init: RequestInit & { token?: string } = {}) {
+  const headers = new Headers(init.headers);
+  if (init.token) headers.set('authorization', `Bearer ${init.token}`);
+  const res = await fetch(`${gw.url}${path}`, { ...init, headers });
+  const text = await res.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { res, body: body as Record<string, unknown> & { error?: { code: string; message: string } } };
+}
+
+before(async () => {
+  upstream = await startEchoUpstream();
+  km.register(PROD, appTokenClaims('client-prod', 'PRODUCTION', { scope: 'default read:tweets' }));
+  km.register(SANDBOX, appTokenClaims('client-sandbox', 'SANDBOX'));
+  km.register(RESTRICTED, appTokenClaims('client-restricted', 'PRODUCTION'));
+  const snapshot = snapshotFixture({ upstreamUrl: upstream.url });
+  gw = await startTestGateway({ snapshot, introspector: km, revocationsLoaded: () => loaded });
+  // A second application whose production key is restricted to two domains.
+  gw.model.apply(
+    makeEvent(
+      'application.upserted',
+      {
+        revision: 1,
+        applicationId: 'app_restricted',
+        name: 'Restricted',
+        owner: 'PRIMARY/bob',
+        tier: null,
+        keys: [
+          {
+            keyType: 'PRODUCTION',
+            clientId: 'client-restricted',
+            allowedDomains: ['app.example.com', '*.partner.org'],
+          },
+        ],
+      },
+      'test',
+    ),
+  );
+  gw.model.apply(
+    makeEvent(
+      'subscription.upserted',
+      {
+        revision: 1,
+        subscriptionId: 'sub_r',
+        applicationId: 'app_restricted',
+        apiId: 'api_twitter',
+        tier: 'Gold',
+        status: 'ACTIVE',
+      },
+      'test',
+    ),
+  );
+});
+
+after(async () => {
+  await gw?.close();
+  await upstream?.close();
+});
+
+const lastSeen = (): EchoRequest => {
+  const r = upstream.requests.at(-1);
+  assert.ok(r, 'upstream saw no request');
+  return r;
+};
+
+describe('routing', () => {
+  it('forwards a production key to the production endpoint with the path after the context', async () => {
+    const { res, body } = await call('/twitter/1.0.0/search.atom?q=cat', { token: PROD });
+    assert.equal(res.status, 200);
+    assert.equal(body['url'], '/prod/search.atom?q=cat');
+    assert.equal(res.headers.get('x-upstream'), 'echo');
+  });
+
+  it('forwards a sandbox key to the sandbox endpoint', async () => {
+    const { res, body } = await call('/twitter/1.0.0/search', { token: SANDBOX });
+    assert.equal(res.status, 200);
+    assert.equal(body['url'], '/sandbox/search');
+  });
+
+  it('rejects a sandbox key on an API without a sandbox endpoint (403 no_sandbox_endpoint)', async () => {
+    const { res, body } = await call('/nosandbox/1.0.0/x', { token: SANDBOX });
+    assert.equal(res.status, 403);
+    assert.equal(body.error?.code, 'no_sandbox_endpoint');
+  });
+
+  it('answers 404 for an unknown API and for an API not yet published', async () => {
+    for (const path of ['/nope/1.0.0/x', '/twitter/2.0.0/x', '/created/1.0.0/x', '/twitter']) {
+      const { res, body } = await call(path, { token: PROD });
+      assert.equal(res.status, 404, path);
+      assert.equal(body.error?.code, 'api_not_found');
+    }
+  });
+
+  it('answers 403 api_blocked for a blocked API and 410 api_retired for a retired one', async () => {
+    const blocked = await call('/blocked/1.0.0/x', { token: PROD });
+    assert.equal(blocked.res.status, 403);
+    assert.equal(blocked.body.error?.code, 'api_blocked');
+    const retired = await call('/retired/1.0.0/x', { token: PROD });
+    assert.equal(retired.res.status, 410);
+    assert.equal(retired.body.error?.code, 'api_retired');
+  });
+
+  it('refuses encoded traversal and ambiguous paths with 400 before any upstream call', async () => {
+    const before = upstream.requests.length;
+    for (const path of [
+      '/twitter/1.0.0/%2e%2e/admin',
+      '/twitter/1.0.0/a%2fb',
+      '/twitter/1.0.0/a%5cb',
+      '/twitter/1.0.0//x',
+      '/twitter/1.0.0/..;/x',
+      '/twitter/1.0.0/%252e%252e/x',
+      '/twitter/1.0.0/%zz',
+      '/twitter/1.0.0/a%00b',
+    ]) {
+      // fetch would normalize the path: send it byte for byte.
+      const { status, body } = await rawRequest(gw.url, path, { authorization: `Bearer ${PROD}` });
+      assert.equal(status, 400, path);
+      assert.equal((body as { error?: { code?: string } }).error?.code, 'invalid_path', path);
+    }
+    assert.equal(upstream.requests.length, before);
+  });
+});
+
+describe('failure policy: 401 invalid_token', () => {
+  const cases: Array<[string, string | undefined, string]> = [
+    ['no token', undefined, 'missing_token'],
+    ['unknown token', 'tok-unknown', 'unknown_token'],
+    ['malformed token', 'a"b', 'malformed_token'],
+  ];
+  for (const [name, token, code] of cases) {
+    it(`answers 401 with WWW-Authenticate for ${name}`, async () => {
+      const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+      const { res, body } = await call('/twitter/1.0.0/x', { headers });
+      assert.equal(res.status, 401);
+      assert.equal(res.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
+      assert.equal(body.error?.code, code);
+    });
+  }
+
+  it('answers 401 for a non-Bearer scheme', async () => {
+    const { res } = await call('/twitter/1.0.0/x', { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
+  });
+
+  it('answers 401 expired_token for an expired token', async () => {
+    km.register(
+      'tok-expired',
+      appTokenClaims('client-prod', 'PRODUCTION', { exp: Math.floor(Date.now() / 1000) + 1 }),
+    );
+    assert.equal((await call('/twitter/1.0.0/x', { token: 'tok-expired' })).res.status, 200);
+    // The cached facts carry exp: once it is past, the cached entry answers expired, not valid.
+    const { res, body } = await waitFor(
+      async () => {
+        const r = await call('/twitter/1.0.0/x', { token: 'tok-expired' });
+        return r.res.status === 401 ? r : undefined;
+      },
+      { timeoutMs: 5000, intervalMs: 200, message: 'expired token still accepted' },
+    );
+    assert.equal(res.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
+    assert.ok(['expired_token', 'unknown_token'].includes(body.error?.code ?? ''), body.error?.code);
+  });
+
+  it('answers 401 revoked_token once the deny-list has the token, even when cached', async () => {
+    km.register('tok-revoke-me', appTokenClaims('client-prod', 'PRODUCTION'));
+    assert.equal((await call('/twitter/1.0.0/x', { token: 'tok-revoke-me' })).res.status, 200);
+    const { tokenHash } = await import('../src/auth/facts.ts');
+    gw.denyList.apply(
+      makeEvent(
+        'token.revoked',
+        { tokenHash: tokenHash('tok-revoke-me'), clientId: 'client-prod', expiresAt: null },
+        'test',
+      ),
+    );
+    const { res, body } = await call('/twitter/1.0.0/x', { token: 'tok-revoke-me' });
+    assert.equal(res.status, 401);
+    assert.equal(body.error?.code, 'revoked_token');
+  });
+});
+
+describe('failure policy: 403 with a machine code', () => {
+  it('not_subscribed when the application has no subscription to the API', async () => {
+    const { res, body } = await call('/unsubscribed/1.0.0/x', { token: PROD });
+    assert.equal(res.status, 403);
+    assert.equal(body.error?.code, 'not_subscribed');
+  });
+
+  it('key_type_mismatch when the token key type differs from its application key', async () => {
+    km.register('tok-mismatch', appTokenClaims('client-prod', 'SANDBOX'));
+    const { res, body } = await call('/twitter/1.0.0/x', { token: 'tok-mismatch' });
+    assert.equal(res.status, 403);
+    assert.equal(body.error?.code, 'key_type_mismatch');
+  });
+
+  it('insufficient_scope when the token lacks a scope the API declares', async () => {
+    const ok = await call('/scoped/1.0.0/x', { token: PROD });
+    assert.equal(ok.res.status, 200);
+    km.register('tok-noscope', appTokenClaims('client-prod', 'PRODUCTION', { scope: 'default' }));
+    const { res, body } = await call('/scoped/1.0.0/x', { token: 'tok-noscope' });
+    assert.equal(res.status, 403);
+    assert.equal(body.error?.code, 'insufficient_scope');
+  });
+
+  it('unknown_application when the client is in no application', async () => {
+    km.register('tok-stranger', appTokenClaims('client-stranger', 'PRODUCTION'));
+    const { res, body } = await call('/twitter/1.0.0/x', { token: 'tok-stranger' });
+    assert.equal(res.status, 403);
+    assert.equal(body.error?.code, 'unknown_application');
+  });
+
+  it('restricted key: domain header required, allowed hosts and URLs pass, others are refused', async () => {
+    const missing = await call('/twitter/1.0.0/x', { token: RESTRICTED });
+    assert.equal(missing.res.status, 403);
+    assert.equal(missing.body.error?.code, 'domain_required');
+    for (const origin of ['https://app.example.com', 'http://api.partner.org:8443']) {
+      const ok = await call('/twitter/1.0.0/x', { token: RESTRICTED, headers: { origin } });
+      assert.equal(ok.res.status, 200, origin);
+    }
+    const referer = await call('/twitter/1.0.0/x', {
+      token: RESTRICTED,
+      headers: { referer: 'https://app.example.com/page?x=1' },
+    });
+    assert.equal(referer.res.status, 200);
+    for (const origin of [
+      'https://evil.com',
+      'https://partner.org',
+      'https://app.example.com.evil.com',
+      'null',
+    ]) {
+      const no = await call('/twitter/1.0.0/x', { token: RESTRICTED, headers: { origin } });
+      assert.equal(no.res.status, 403, origin);
+      assert.equal(no.body.error?.code, 'domain_not_allowed', origin);
+    }
+  });
+
+  it('an unrestricted key needs no domain header', async () => {
+    const { res } = await call('/twitter/1.0.0/x', { token: PROD });
+    assert.equal(res.status, 200);
+  });
+
+  it('subscription_blocked, then not_subscribed after removal, applied without restart', async () => {
+    km.register('tok-sub', appTokenClaims('client-prod', 'PRODUCTION'));
+    gw.model.apply(
+      makeEvent(
+        'subscription.upserted',
+        {
+          revision: 2,
+          subscriptionId: 'sub_api_noSandbox',
+          applicationId: 'app_1',
+          apiId: 'api_noSandbox',
+          tier: 'Gold',
+          status: 'BLOCKED',
+        },
+        'test',
+      ),
+    );
+    const blocked = await call('/nosandbox/1.0.0/x', { token: 'tok-sub' });
+    assert.equal(blocked.res.status, 403);
+    assert.equal(blocked.body.error?.code, 'subscription_blocked');
+    gw.model.apply(
+      makeEvent(
+        'subscription.deleted',
+        { revision: 3, subscriptionId: 'sub_api_noSandbox', applicationId: 'app_1', apiId: 'api_noSandbox' },
+        'test',
+      ),
+    );
+    const removed = await call('/nosandbox/1.0.0/x', { token: 'tok-sub' });
+    assert.equal(removed.body.error?.code, 'not_subscribed');
+  });
+});
+
+describe('failure policy: 503 when the gateway cannot verify', () => {
+  it('answers 503 with Retry-After while revocations are not loaded, never 200', async () => {
+    loaded = false;
+    try {
+      const { res, body } = await call('/twitter/1.0.0/x', { token: PROD });
+      assert.equal(res.status, 503);
+      assert.ok(Number(res.headers.get('retry-after')) > 0);
+      assert.equal(body.error?.code, 'verification_unavailable');
+    } finally {
+      loaded = true;
+    }
+  });
+
+  it('answers 503 with Retry-After for an uncached token while the key-manager is down; cached ones pass', async () => {
+    km.register('tok-cached', appTokenClaims('client-prod', 'PRODUCTION'));
+    km.register('tok-uncached', appTokenClaims('client-prod', 'PRODUCTION'));
+    assert.equal((await call('/twitter/1.0.0/x', { token: 'tok-cached' })).res.status, 200);
+    km.down = true;
+    try {
+      const uncached = await call('/twitter/1.0.0/x', { token: 'tok-uncached' });
+      assert.equal(uncached.res.status, 503);
+      assert.ok(Number(uncached.res.headers.get('retry-after')) > 0);
+      assert.equal((await call('/twitter/1.0.0/x', { token: 'tok-cached' })).res.status, 200);
+    } finally {
+      km.down = false;
+    }
+  });
+});
+
+describe('failure policy: upstream errors', () => {
+  it('answers 502 without internals when the upstream refuses the connection', async () => {
+    const { res, body } = await call('/refused/1.0.0/x', { token: PROD });
+    assert.equal(res.status, 502);
+    assert.equal(body.error?.code, 'bad_gateway');
+    assert.doesNotMatch(JSON.stringify(body), /127\.0\.0\.1|ECONNREFUSED|:1\b/);
+  });
+
+  it('answers 504 without internals when the upstream does not answer in time', async () => {
+    const { res, body } = await call('/twitter/1.0.0/slow', { token: PROD });
+    assert.equal(res.status, 504);
+    assert.equal(body.error?.code, 'gateway_timeout');
+    assert.doesNotMatch(JSON.stringify(body), /127\.0\.0\.1|timeout ms|ETIMEDOUT/);
+  });
+});
+
+describe('outbound hygiene and backend JWT', () => {
+  it('strips Authorization, access_token and spoofed identity headers; keeps the rest', async () => {
+    const { res } = await call('/twitter/1.0.0/x?a=1&access_token=leak&b=2', {
+      token: PROD,
+      headers: {
+        'x-jwt-assertion': 'forged',
+        'x-user': 'admin',
+        'x-portico-app': 'x',
+        'x-forwarded-for': '6.6.6.6',
+        'x-custom': 'kept',
+      },
+    });
+    assert.equal(res.status, 200);
+    const seen = lastSeen();
+    assert.equal(seen.headers['authorization'], undefined);
+    assert.equal(seen.url, '/prod/x?a=1&b=2');
+    assert.equal(seen.headers['x-user'], undefined);
+    assert.equal(seen.headers['x-portico-app'], undefined);
+    assert.equal(seen.headers['x-custom'], 'kept');
+    assert.notEqual(seen.headers['x-forwarded-for'], '6.6.6.6');
+    assert.notEqual(seen.headers['x-jwt-assertion'], 'forged');
+  });
+
+  it('the upstream verifies the backend JWT with the gateway JWKS and reads the caller from it', async () => {
+    await call('/twitter/1.0.0/x', { token: PROD });
+    const assertion = lastSeen().headers['x-jwt-assertion'];
+    assert.equal(typeof assertion, 'string');
+    const jwks = createRemoteJWKSet(new URL(`${gw.adminUrl}/.well-known/jwks.json`));
+    const { payload, protectedHeader } = await jwtVerify(assertion as string, jwks, {
+      issuer: 'portico-gateway',
+      audience: '/twitter/1.0.0',
+    });
+    assert.equal(protectedHeader.alg, 'ES256');
+    assert.equal(payload['client_id'], 'client-prod');
+    assert.equal(payload['key_type'], 'PRODUCTION');
+    assert.equal(payload['subscriber'], 'PRIMARY/alice');
+    assert.equal(payload['tier'], 'Gold');
+    assert.deepEqual((payload['application'] as Record<string, unknown>)['id'], 'app_1');
+    assert.equal(payload['end_user'], null);
+  });
+
+  it('a forged assertion signed with another key does not verify against the gateway JWKS', async () => {
+    const { generateKeyPair, SignJWT } = await import('jose');
+    const { privateKey } = await generateKeyPair('ES256');
+    const forged = await new SignJWT({ client_id: 'x' })
+      .setProtectedHeader({ alg: 'ES256', kid: gw.signer.kid })
+      .setIssuer('portico-gateway')
+      .setAudience('/twitter/1.0.0')
+      .setExpirationTime('1m')
+      .sign(privateKey);
+    const jwks = createRemoteJWKSet(new URL(`${gw.adminUrl}/.well-known/jwks.json`));
+    await assert.rejects(jwtVerify(forged, jwks, { issuer: 'portico-gateway' }));
+  });
+
+  it('keeps Authorization when REMOVE_OAUTH_HEADERS is off', async () => {
+    const other = await startTestGateway({
+      snapshot: snapshotFixture({ upstreamUrl: upstream.url }),
+      introspector: km,
+      env: { REMOVE_OAUTH_HEADERS: 'false', BACKEND_JWT_HEADER: 'X-Backend-Token' },
+    });
+    try {
+      const res = await fetch(`${other.url}/twitter/1.0.0/x?access_token=kept`, {
+        headers: { authorization: `Bearer ${PROD}` },
+      });
+      assert.equal(res.status, 200);
+      const seen = lastSeen();
+      assert.equal(seen.headers['authorization'], `Bearer ${PROD}`);
+      assert.equal(seen.url, '/prod/x?access_token=kept');
+      assert.equal(typeof seen.headers['x-backend-token'], 'string');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
+describe('metrics', () => {
+  it('counts requests by API and status, cache levels and validation sources', async () => {
+    const text = await gw.metricsText();
+    for (const pattern of [
+      /gateway_requests_total\{api="api_twitter",status="200"/,
+      /gateway_requests_total\{api="unmatched",status="404"/,
+      /gateway_added_latency_seconds_bucket\{[^}]*api="api_twitter"/,
+      /gateway_upstream_latency_seconds_bucket\{[^}]*api="api_twitter"/,
+    ]) {
+      assert.ok(pattern.test(text), `metrics lack ${pattern}`);
+    }
+  });
+});
