@@ -1,16 +1,47 @@
-import { baseConfigShape, csv, port, urlString } from '@portico/core';
+import { baseConfigShape, bool, csv, port, positiveInt, urlString } from '@portico/core';
 import { z } from 'zod';
 
 /** Every environment variable the store reads. The Helm chart sets exactly these. */
 export const configSchema = z.object({
   ...baseConfigShape,
   PORT: port(8082),
+  /** The portal's public base URL (redirect URIs, cookie Secure flag when https). */
+  PUBLIC_URL: urlString().default('http://127.0.0.1:8082'),
   MONGO_URL: urlString().default('mongodb://127.0.0.1:27018/'),
   MONGO_DB: z.string().min(1).default('portico_store'),
   KAFKA_BROKERS: csv('127.0.0.1:19092'),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
+  /** How often the outbox relay looks for unpublished events (it is also woken by each write). */
+  OUTBOX_RELAY_INTERVAL_MS: positiveInt(1000),
+  /** Key-manager public base URL = its issuer (OIDC discovery, introspection). */
   KEY_MANAGER_URL: urlString().default('http://127.0.0.1:8081'),
   KEY_MANAGER_ADMIN_URL: urlString().default('http://127.0.0.1:8091'),
+  KEY_MANAGER_ADMIN_TOKEN: z.string().min(16).default('dev-key-manager-admin-token-change-me'),
+  KEY_MANAGER_TIMEOUT_MS: positiveInt(5000),
+  /** The portal's OAuth client at the key-manager (developer sign-in and bearer introspection). */
+  PORTAL_CLIENT_ID: z.string().min(1).default('portico-portal'),
+  PORTAL_CLIENT_SECRET: z.string().min(1).default('dev-portal-secret-change-me'),
+  /** Client ids whose user access tokens the REST API accepts as bearer tokens (default: the portal's). */
+  BEARER_CLIENT_IDS: csv(''),
+  SESSION_TTL_SECONDS: positiveInt(8 * 3600),
+  /** Force the Secure cookie flag (default: on when PUBLIC_URL is https). */
+  COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
+  /** Bearer token the gateway presents on GET /internal/read-model. */
+  READ_MODEL_TOKEN: z.string().min(16).default('dev-read-model-token-change-me'),
+  /** YAML file with APIs and tiers applied at start-up (empty = none). */
+  CATALOG_FILE: z.string().default(''),
+  /** Bounds an application key's token validity may take (seconds; negative = never expires). */
+  TOKEN_VALIDITY_DEFAULT_SECONDS: z.coerce.number().int().default(3600),
+  TOKEN_VALIDITY_MIN_SECONDS: z.coerce.number().int().positive().default(60),
+  TOKEN_VALIDITY_MAX_SECONDS: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(365 * 24 * 3600),
+  /** Whether a key may be given a validity that never expires (negative). */
+  TOKEN_VALIDITY_ALLOW_NEVER_EXPIRES: bool(true),
+  /** Key creation slots older than this are considered abandoned (crash between steps). */
+  KEY_PENDING_TIMEOUT_SECONDS: positiveInt(60),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,26 +1,51 @@
 /** Composition root of the store. */
 import { connectMongo, listen, mongoHealth, runService } from '@portico/core';
 import { EventBus, kafkaHealth, topicNames, topicSpecs } from '@portico/events';
-import { createApp } from './app.ts';
 import { configSchema } from './config.ts';
+import { kafkaOffsetReader } from './domain/read-model.ts';
+import { OidcIdentityProvider } from './identity/oidc.ts';
+import { HttpKeyManagerClient } from './keymanager/http.ts';
+import { buildStore } from './store.ts';
 
 await runService('store', configSchema, async ({ config, logger, metrics, lifecycle }) => {
   const mongo = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, logger });
   lifecycle.onStop('mongo', () => mongo.close());
 
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const bus = new EventBus({ brokers: config.KAFKA_BROKERS, clientId: 'portico-store', logger });
-  await bus.ensureTopics(
-    topicSpecs(topicNames(config.KAFKA_TOPIC_PREFIX), { revocationRetentionMs: 30 * 24 * 3600 * 1000 }),
-  );
+  // Kafka may be down at start-up: the API still serves and the outbox relay catches up later.
+  await bus
+    .ensureTopics(topicSpecs(topics, { revocationRetentionMs: 30 * 24 * 3600 * 1000 }))
+    .catch((err) => logger.warn({ err: (err as Error).message }, 'cannot ensure topics yet'));
   const publisher = await bus.publisher();
   lifecycle.onStop('kafka-publisher', () => publisher.close());
 
-  const app = createApp({
+  const store = buildStore({
+    conn: mongo,
+    publisher,
+    offsets: kafkaOffsetReader(bus),
+    topics,
+    keyManager: new HttpKeyManagerClient({
+      adminUrl: config.KEY_MANAGER_ADMIN_URL,
+      adminToken: config.KEY_MANAGER_ADMIN_TOKEN,
+      timeoutMs: config.KEY_MANAGER_TIMEOUT_MS,
+    }),
+    identity: new OidcIdentityProvider({
+      issuer: config.KEY_MANAGER_URL,
+      clientId: config.PORTAL_CLIENT_ID,
+      clientSecret: config.PORTAL_CLIENT_SECRET,
+      acceptedClientIds: config.BEARER_CLIENT_IDS,
+      timeoutMs: config.KEY_MANAGER_TIMEOUT_MS,
+    }),
+    settings: config,
     logger,
     metrics,
     readiness: [mongoHealth(mongo), kafkaHealth(bus)],
     isDraining: lifecycle.isDraining,
   });
-  await listen(app, config.PORT, config.HOST, lifecycle);
+  await store.start();
+  lifecycle.onStop('outbox-relay', () => store.stop());
+
+  await listen(store.app, config.PORT, config.HOST, lifecycle);
   logger.info({ port: config.PORT }, 'store listening');
 });

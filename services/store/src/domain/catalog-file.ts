@@ -1,0 +1,37 @@
+/**
+ * The declarative catalog (CATALOG_FILE, mounted from a ConfigMap by Helm): YAML with `tiers`
+ * and `apis`, validated by the same schema as the admin import endpoint.
+ *
+ *   tiers:
+ *     - { name: Platinum, requests: 20000, unitSeconds: 60, burst: 100 }
+ *   apis:
+ *     - name: Twitter
+ *       version: 1.0.0
+ *       context: /twitter/1.0.0
+ *       productionUrl: https://api.twitter.example/
+ *       lifecycle: PUBLISHED
+ */
+import { readFile } from 'node:fs/promises';
+import { badRequest } from '@portico/core';
+import { parse } from 'yaml';
+import { catalogDocument } from '../http/schemas.ts';
+import type { CatalogDocument } from './catalog.ts';
+
+/** Parses YAML safely (bounded aliases, no custom tags) into a validated catalog document. */
+export function parseCatalog(text: string, source = 'catalog'): CatalogDocument {
+  let raw: unknown;
+  try {
+    raw = parse(text, { maxAliasCount: 100, prettyErrors: true, uniqueKeys: true });
+  } catch (err) {
+    throw badRequest(
+      `${source}: not valid YAML: ${(err as Error).message.split('\n')[0]}`,
+      undefined,
+      'invalid_yaml',
+    );
+  }
+  return catalogDocument.parse(raw ?? {});
+}
+
+export async function readCatalogFile(path: string): Promise<CatalogDocument> {
+  return parseCatalog(await readFile(path, 'utf8'), path);
+}

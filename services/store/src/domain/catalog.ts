@@ -1,0 +1,332 @@
+/**
+ * The API catalog and the subscription tiers. Admins write; developers read published,
+ * public APIs only. Lifecycle transitions follow WSO2's (only PUBLISHED takes new
+ * subscriptions). Every change goes through the entity outbox.
+ */
+import { badRequest, conflict, isDuplicateKey, notFound } from '@portico/core';
+import type { z } from 'zod';
+import type { apiCreate, apiUpdate, catalogDocument, tierBody } from '../http/schemas.ts';
+import { newId } from '../ids.ts';
+import type { Change } from '../outbox/entity-store.ts';
+import { insertEntity, mutateEntity } from '../outbox/entity-store.ts';
+import { apiEvents, tierEvents } from './events.ts';
+import type { ApiDoc, Lifecycle, StoreModels, TierDoc } from './models.ts';
+import type { Principal } from './principal.ts';
+import { isAdmin } from './principal.ts';
+
+export const BUILT_IN_TIERS: Array<
+  Pick<TierDoc, 'description' | 'requests' | 'unitSeconds' | 'burst'> & {
+    name: string;
+  }
+> = [
+  {
+    name: 'Gold',
+    description: 'Allows 5000 requests per minute',
+    requests: 5000,
+    unitSeconds: 60,
+    burst: null,
+  },
+  {
+    name: 'Silver',
+    description: 'Allows 2000 requests per minute',
+    requests: 2000,
+    unitSeconds: 60,
+    burst: null,
+  },
+  {
+    name: 'Bronze',
+    description: 'Allows 1000 requests per minute',
+    requests: 1000,
+    unitSeconds: 60,
+    burst: null,
+  },
+  {
+    name: 'Unlimited',
+    description: 'Allows unlimited requests',
+    requests: null,
+    unitSeconds: 60,
+    burst: null,
+  },
+];
+
+const TRANSITIONS: Record<Lifecycle, Lifecycle[]> = {
+  CREATED: ['PUBLISHED', 'RETIRED'],
+  PUBLISHED: ['DEPRECATED', 'BLOCKED', 'CREATED'],
+  DEPRECATED: ['RETIRED', 'PUBLISHED'],
+  BLOCKED: ['PUBLISHED', 'DEPRECATED'],
+  RETIRED: [],
+};
+const DEVELOPER_VISIBLE: Lifecycle[] = ['PUBLISHED', 'DEPRECATED', 'BLOCKED'];
+const MAX_DEFINITION_CHARS = 256 * 1024;
+
+type ApiCreate = z.infer<typeof apiCreate>;
+type ApiUpdate = z.infer<typeof apiUpdate>;
+type TierBody = z.infer<typeof tierBody>;
+export type CatalogDocument = z.infer<typeof catalogDocument>;
+export interface ImportCounts {
+  created: number;
+  updated: number;
+  unchanged: number;
+}
+
+export type Notify = () => void;
+
+export class CatalogService {
+  private readonly models: StoreModels;
+  private readonly changed: Notify;
+
+  constructor(models: StoreModels, changed: Notify) {
+    this.models = models;
+    this.changed = changed;
+  }
+
+  // ------------------------------------------------------------------ APIs
+  async listApis(p: Principal): Promise<ApiDoc[]> {
+    const filter: Record<string, unknown> = { deleted: false };
+    if (!isAdmin(p)) Object.assign(filter, { visibility: 'PUBLIC', lifecycle: { $in: DEVELOPER_VISIBLE } });
+    return (await this.models.apis.collection.find(filter).sort({ name: 1, version: 1 }).toArray()) as never;
+  }
+
+  /** An API as this caller may see it; 404 when it does not exist or is not visible to them. */
+  async getApi(p: Principal, id: string): Promise<ApiDoc> {
+    const api = (await this.models.apis.collection.findOne({
+      _id: id,
+      deleted: false,
+    } as never)) as ApiDoc | null;
+    if (
+      !api ||
+      (!isAdmin(p) && (api.visibility !== 'PUBLIC' || !DEVELOPER_VISIBLE.includes(api.lifecycle)))
+    ) {
+      throw notFound('No such API');
+    }
+    return api;
+  }
+
+  async createApi(input: ApiCreate, lifecycle: Lifecycle = 'CREATED'): Promise<ApiDoc> {
+    const fields = apiFields(input);
+    try {
+      const doc = await insertEntity(
+        this.models.apis,
+        newId('api'),
+        { ...fields, lifecycle } as Omit<ApiDoc, keyof import('../outbox/entity-store.ts').EntityBase>,
+        apiEvents,
+      );
+      this.changed();
+      return doc;
+    } catch (err) {
+      if (isDuplicateKey(err))
+        throw conflict('An API with this context or name and version exists', 'api_exists');
+      throw err;
+    }
+  }
+
+  async updateApi(id: string, patch: ApiUpdate): Promise<ApiDoc> {
+    const updated = await mutateEntity(this.models.apis, { _id: id }, (cur) => {
+      const set: Partial<ApiDoc> = {};
+      if (patch.name !== undefined) set.name = patch.name;
+      if (patch.description !== undefined) set.description = patch.description;
+      if (patch.productionUrl !== undefined) set.productionUrl = patch.productionUrl;
+      if (patch.sandboxUrl !== undefined) set.sandboxUrl = patch.sandboxUrl;
+      if (patch.scopes !== undefined) set.scopes = [...new Set(patch.scopes)];
+      if (patch.visibility !== undefined) set.visibility = patch.visibility;
+      if (patch.definition !== undefined) set.definition = definitionText(patch.definition);
+      if (set.name !== undefined) set.nameVersionKey = nameVersionKey(set.name, cur.version);
+      return changeIfDifferent(cur, set, apiEvents);
+    }).catch((err) => {
+      if (isDuplicateKey(err)) throw conflict('An API with this name and version exists', 'api_exists');
+      throw err;
+    });
+    if (!updated) throw notFound('No such API');
+    this.changed();
+    return updated;
+  }
+
+  async changeLifecycle(id: string, state: Lifecycle): Promise<ApiDoc> {
+    const updated = await mutateEntity(this.models.apis, { _id: id }, (cur) => {
+      if (cur.lifecycle === state) return { kind: 'unchanged' };
+      if (!TRANSITIONS[cur.lifecycle].includes(state)) {
+        throw conflict(
+          `Cannot move an API from ${cur.lifecycle} to ${state} (allowed: ${TRANSITIONS[cur.lifecycle].join(', ') || 'none'})`,
+          'invalid_lifecycle_transition',
+        );
+      }
+      return { kind: 'update', set: { lifecycle: state }, events: apiEvents };
+    });
+    if (!updated) throw notFound('No such API');
+    this.changed();
+    return updated;
+  }
+
+  async deleteApi(id: string): Promise<void> {
+    const inUse = await this.models.subscriptions.collection.countDocuments({ apiId: id, deleted: false });
+    if (inUse > 0) throw conflict(`The API has ${inUse} subscription(s); remove them first`, 'api_in_use');
+    const deleted = await mutateEntity(this.models.apis, { _id: id }, (cur) => ({
+      kind: 'update',
+      set: { deleted: true, contextKey: `deleted:${cur._id}`, nameVersionKey: `deleted:${cur._id}` },
+      events: apiEvents,
+    }));
+    if (!deleted) throw notFound('No such API');
+    this.changed();
+  }
+
+  // ------------------------------------------------------------------ tiers
+  async listTiers(): Promise<TierDoc[]> {
+    return (await this.models.tiers.collection.find({ deleted: false }).sort({ _id: 1 }).toArray()) as never;
+  }
+
+  async getTier(name: string): Promise<TierDoc> {
+    const tier = (await this.models.tiers.collection.findOne({
+      _id: name,
+      deleted: false,
+    } as never)) as TierDoc | null;
+    if (!tier) throw notFound('No such tier');
+    return tier;
+  }
+
+  async tierExists(name: string): Promise<boolean> {
+    return (await this.models.tiers.collection.countDocuments({ _id: name, deleted: false } as never)) > 0;
+  }
+
+  /** Creates or replaces a tier (idempotent: an identical tier is left untouched). */
+  async putTier(
+    name: string,
+    body: TierBody,
+    builtIn = false,
+  ): Promise<{ tier: TierDoc; outcome: keyof ImportCounts }> {
+    const fields = {
+      description: body.description ?? '',
+      requests: body.requests,
+      unitSeconds: body.unitSeconds,
+      burst: body.burst ?? null,
+    };
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      const result: { outcome: keyof ImportCounts } = { outcome: 'updated' };
+      const updated = await mutateEntity(
+        this.models.tiers,
+        { _id: name },
+        (cur) => {
+          const set = { ...fields, deleted: false, builtIn: cur.builtIn || builtIn };
+          const change = changeIfDifferent(cur, set, tierEvents);
+          if (change.kind === 'unchanged') result.outcome = 'unchanged';
+          else if (cur.deleted) result.outcome = 'created';
+          return change;
+        },
+        { includeDeleted: true },
+      );
+      if (updated) {
+        if (result.outcome !== 'unchanged') this.changed();
+        return { tier: updated, outcome: result.outcome };
+      }
+      try {
+        const tier = await insertEntity(this.models.tiers, name, { ...fields, builtIn } as never, tierEvents);
+        this.changed();
+        return { tier: tier as TierDoc, outcome: 'created' };
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err; // created concurrently: update it on the next attempt
+      }
+    }
+    throw conflict('The tier changed concurrently, try again');
+  }
+
+  async deleteTier(name: string): Promise<void> {
+    const tier = await this.getTier(name);
+    if (tier.builtIn) throw conflict('Built-in tiers cannot be deleted', 'tier_built_in');
+    const subs = await this.models.subscriptions.collection.countDocuments({ tier: name, deleted: false });
+    const apps = await this.models.applications.collection.countDocuments({ tier: name, deleted: false });
+    if (subs + apps > 0) throw conflict('The tier is in use by subscriptions or applications', 'tier_in_use');
+    await mutateEntity(this.models.tiers, { _id: name }, () => ({
+      kind: 'update',
+      set: { deleted: true },
+      events: tierEvents,
+    }));
+    this.changed();
+  }
+
+  async ensureBuiltInTiers(): Promise<void> {
+    for (const t of BUILT_IN_TIERS) {
+      const existing = await this.models.tiers.collection.countDocuments({ _id: t.name } as never);
+      if (existing === 0) await this.putTier(t.name, t, true);
+    }
+  }
+
+  // ------------------------------------------------------------------ declarative import
+  /**
+   * Applies a catalog document idempotently: tiers by name, APIs by context. What is not in the
+   * document is left alone (the file adds and updates, it does not delete).
+   */
+  async applyCatalog(doc: CatalogDocument): Promise<{ tiers: ImportCounts; apis: ImportCounts }> {
+    const tiers: ImportCounts = { created: 0, updated: 0, unchanged: 0 };
+    const apis: ImportCounts = { created: 0, updated: 0, unchanged: 0 };
+    for (const t of doc.tiers ?? []) {
+      const { name, ...body } = t;
+      tiers[(await this.putTier(name, body)).outcome] += 1;
+    }
+    for (const a of doc.apis ?? []) {
+      const { lifecycle, ...input } = a;
+      const existing = (await this.models.apis.collection.findOne({
+        contextKey: contextKey(a.context),
+      } as never)) as ApiDoc | null;
+      if (!existing) {
+        await this.createApi(input, lifecycle ?? 'CREATED');
+        apis.created += 1;
+        continue;
+      }
+      const desired = { ...apiFields(input), ...(lifecycle ? { lifecycle } : {}) };
+      let unchanged = false;
+      await mutateEntity(this.models.apis, { _id: existing._id }, (cur) => {
+        const change = changeIfDifferent(cur, desired, apiEvents);
+        unchanged = change.kind === 'unchanged';
+        return change;
+      }).catch((err) => {
+        if (isDuplicateKey(err))
+          throw badRequest(`API ${a.name} ${a.version}: name and version already used`);
+        throw err;
+      });
+      if (unchanged) apis.unchanged += 1;
+      else {
+        apis.updated += 1;
+        this.changed();
+      }
+    }
+    return { tiers, apis };
+  }
+}
+
+export const contextKey = (context: string): string => context.toLowerCase();
+const nameVersionKey = (name: string, version: string): string => `${name.toLowerCase()}\n${version}`;
+
+function definitionText(definition: Record<string, unknown> | undefined): string | null {
+  if (definition === undefined) return null;
+  const text = JSON.stringify(definition);
+  if (text.length > MAX_DEFINITION_CHARS) {
+    throw badRequest(`The API definition is larger than ${MAX_DEFINITION_CHARS} characters`);
+  }
+  return text;
+}
+
+function apiFields(input: ApiCreate) {
+  return {
+    name: input.name,
+    version: input.version,
+    context: input.context,
+    contextKey: contextKey(input.context),
+    nameVersionKey: nameVersionKey(input.name, input.version),
+    description: input.description ?? '',
+    productionUrl: input.productionUrl,
+    sandboxUrl: input.sandboxUrl ?? null,
+    scopes: [...new Set(input.scopes ?? [])],
+    visibility: input.visibility ?? 'PUBLIC',
+    definition: definitionText(input.definition),
+  };
+}
+
+function changeIfDifferent<T extends object>(
+  cur: T,
+  set: Partial<T>,
+  events: (next: T) => ReturnType<typeof apiEvents>,
+): Change<T> {
+  const differs = Object.entries(set).some(
+    ([k, v]) => JSON.stringify((cur as Record<string, unknown>)[k] ?? null) !== JSON.stringify(v ?? null),
+  );
+  return differs ? { kind: 'update', set: set as never, events } : { kind: 'unchanged' };
+}
