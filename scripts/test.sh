@@ -9,10 +9,12 @@ cd "$ROOT"
 "$ROOT/scripts/setup.sh"
 source "$ROOT/scripts/lib.sh" # PATH now has Node 24 and pnpm
 
+# What the caller gave as external stays external; what we start here we stop at the end.
+external_env=(MONGO_URL="${MONGO_URL:-}" KAFKA_BROKERS="${KAFKA_BROKERS:-}" REDIS_URL="${REDIS_URL:-}")
 infra_was_up=0
 if "$ROOT/scripts/infra.sh" status >/dev/null 2>&1; then infra_was_up=1; fi
 stop_infra() {
-  if [ "$infra_was_up" = 0 ]; then "$ROOT/scripts/infra.sh" stop >/dev/null 2>&1 || true; fi
+  if [ "$infra_was_up" = 0 ]; then env "${external_env[@]}" "$ROOT/scripts/infra.sh" stop || true; fi
 }
 trap stop_infra EXIT
 "$ROOT/scripts/infra.sh" start
