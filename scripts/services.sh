@@ -6,11 +6,11 @@
 #   scripts/services.sh stop    stop what we started (pid files only; SIGTERM drains)
 #   scripts/services.sh status  exit 0 when all answer /readyz
 #
-# Ports: key-manager 8081 (admin 8091), store 8082, gateways 8080 and 8180, demo upstream 8085.
+# Ports: key-manager 8081 (admin 8091), store 8082, gateways 8080 and 8180 (admin 9080, 9180), demo upstream 8085.
 # Secrets for the local stack are generated once into .portico/secrets.env (mode 600).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-KM_PORT=8081 KM_ADMIN_PORT=8091 STORE_PORT=8082 GW_PORTS=(8080 8180) UPSTREAM_PORT=8085
+KM_PORT=8081 KM_ADMIN_PORT=8091 STORE_PORT=8082 GW_PORTS=(8080 8180) GW_ADMIN_PORTS=(9080 9180) UPSTREAM_PORT=8085
 START_TIMEOUT="${PORTICO_SERVICES_TIMEOUT:-90}"
 SECRETS="$RUN/secrets.env"
 
@@ -61,8 +61,8 @@ service_env() { # name
   case "$name" in
     key-manager) export PORT="$KM_PORT" ADMIN_PORT="$KM_ADMIN_PORT" ;;
     store) export PORT="$STORE_PORT" ;;
-    gateway-1) export PORT="${GW_PORTS[0]}" ;;
-    gateway-2) export PORT="${GW_PORTS[1]}" ;;
+    gateway-1) export PORT="${GW_PORTS[0]}" ADMIN_PORT="${GW_ADMIN_PORTS[0]}" GATEWAY_REPLICA_ID=gateway-1 ;;
+    gateway-2) export PORT="${GW_PORTS[1]}" ADMIN_PORT="${GW_ADMIN_PORTS[1]}" GATEWAY_REPLICA_ID=gateway-2 ;;
   esac
 }
 

@@ -22,7 +22,6 @@ const SENSITIVE_FIELDS = [
   'refresh_token',
   'refreshToken',
   'id_token',
-  'code',
   'code_verifier',
   'assertion',
   'x-jwt-assertion',
@@ -37,6 +36,9 @@ function redactPaths(): string[] {
     paths.push(f.startsWith('[') ? `*${f}` : f, `*${dot}${f}`, `*.*${dot}${f}`);
     paths.push(`req.headers${dot}${f}`, `res.headers${dot}${f}`);
   }
+  // An OAuth authorization code is a credential, but `code` is also every error's code: redact
+  // it only where request data would carry it.
+  for (const holder of ['params', 'body', 'query', '*.params', '*.body', '*.query']) paths.push(`${holder}.code`);
   return paths;
 }
 

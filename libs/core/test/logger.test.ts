@@ -18,14 +18,17 @@ test('credentials are redacted at any of the first nesting levels', () => {
       client_secret: 's1',
       req: { headers: { authorization: 'Bearer t1', cookie: 'sid=c1', 'x-jwt-assertion': 'j1' } },
       body: { access_token: 't2', refresh_token: 'r1', nested: { token: 't3' } },
+      params: { code: 'c2' },
+      err: { code: 'EADDRINUSE' },
       safe: 'visible',
     },
     'hello',
   );
   const line = out.join('');
-  for (const secret of ['p1', 's1', 't1', 'c1', 'j1', 't2', 'r1', 't3']) {
+  for (const secret of ['p1', 's1', 't1', 'c1', 'c2', 'j1', 't2', 'r1', 't3']) {
     assert.doesNotMatch(line, new RegExp(`"${secret}"`), `${secret} leaked: ${line}`);
   }
   assert.match(line, /"safe":"visible"/);
+  assert.match(line, /"code":"EADDRINUSE"/, 'error codes stay readable');
   assert.match(line, /"level":"info"/);
 });
