@@ -1,16 +1,67 @@
-import { baseConfigShape, csv, port, urlString } from '@portico/core';
+import { baseConfigShape, bool, csv, port, positiveInt, urlString } from '@portico/core';
 import { z } from 'zod';
+
+/** A validity period in seconds: positive, or negative for "never expires" (docs/adr/0010). */
+const validity = (fallback: number) =>
+  z.coerce
+    .number()
+    .int()
+    .refine((v) => v !== 0, 'must be positive, or negative for "never expires"')
+    .default(fallback);
 
 /** Every environment variable the key-manager reads. The Helm chart sets exactly these. */
 export const configSchema = z.object({
   ...baseConfigShape,
   PORT: port(8081),
   ADMIN_PORT: port(8091),
+  /** The issuer; every public URL (discovery, endpoints) derives from it, never from request headers. */
   ISSUER: urlString().default('http://127.0.0.1:8081'),
   MONGO_URL: urlString().default('mongodb://127.0.0.1:27018/'),
   MONGO_DB: z.string().min(1).default('portico_key_manager'),
   KAFKA_BROKERS: csv('127.0.0.1:19092'),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
+  /** Bearer credential of the admin API (the store). Required in production. */
+  KEY_MANAGER_ADMIN_TOKEN: z.string().min(16).optional(),
+  /** Key of the HMAC-SHA256 that turns token values into stored ids. Required in production. */
+  TOKEN_HASH_KEY: z.string().min(32).optional(),
+  /**
+   * AES-256-GCM keyring for persisted token payloads and signing keys: `kid:base64key,...`;
+   * the first key encrypts new writes, all keys decrypt. Empty = payloads stored in clear.
+   */
+  PERSISTENCE_ENCRYPTION_KEYS: z.string().default(''),
+  /** The seed's EncryptPersistedTokens; only effective with a keyring. */
+  ENCRYPT_PERSISTED_TOKENS: bool(true),
+  /** Cookie signing keys (csv). Empty = random per process (dev only; breaks multi-replica). */
+  COOKIE_KEYS: csv(''),
+  /** JSON JWKS ({keys:[...]}) with private signing keys; empty = generated once and persisted. */
+  SIGNING_KEYS: z.string().default(''),
+  APPLICATION_ACCESS_TOKEN_DEFAULT_VALIDITY_PERIOD: validity(3600),
+  USER_ACCESS_TOKEN_DEFAULT_VALIDITY_PERIOD: validity(3600),
+  REFRESH_TOKEN_VALIDITY_PERIOD: positiveInt(86_400),
+  AUTHORIZATION_CODE_VALIDITY_PERIOD: positiveInt(60),
+  /** Per-domain user token validity: `PARTNERS.EXAMPLE.COM:600,STAFF.EXAMPLE.COM:-1`. */
+  USER_STORE_TOKEN_VALIDITY: csv(''),
+  /** The `aud` of every access token (the resource server: the gateway). */
+  ACCESS_TOKEN_AUDIENCE: z.string().min(1).max(256).default('portico-gateway'),
+  /** Secondary user-store domains (PRIMARY always exists). */
+  USER_STORE_DOMAINS: csv(''),
+  /** Token partitions by user-store domain: `A:PARTNERS.EXAMPLE.COM,B:STAFF.EXAMPLE.COM`. */
+  TOKEN_PARTITIONS: csv(''),
+  GATEWAY_CLIENT_ID: z.string().min(1).max(256).default('portico-gateway'),
+  GATEWAY_CLIENT_SECRET: z.string().min(16).optional(),
+  PORTAL_CLIENT_ID: z.string().min(1).max(256).default('portico-portal'),
+  PORTAL_CLIENT_SECRET: z.string().min(16).optional(),
+  PORTAL_REDIRECT_URIS: csv(''),
+  PORTAL_POST_LOGOUT_REDIRECT_URIS: csv(''),
+  /** Demo/bootstrap users: `DOMAIN/name:password:role1|role2;...` (created when missing). */
+  BOOTSTRAP_USERS: z.string().default(''),
+  /** Token endpoint requests per minute. */
+  TOKEN_RATE_LIMIT_PER_IP: positiveInt(600),
+  TOKEN_RATE_LIMIT_PER_CLIENT: positiveInt(300),
+  OUTBOX_POLL_MS: positiveInt(1000),
+  OUTBOX_BATCH_SIZE: positiveInt(200),
+  /** Retention of the compacted revocation topic: at least the longest token lifetime. */
+  REVOCATION_TOPIC_RETENTION_MS: positiveInt(30 * 24 * 3600 * 1000),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -1,0 +1,76 @@
+/**
+ * AES-256-GCM encryption at rest with a keyring (the seed's EncryptPersistedTokens).
+ * - `PERSISTENCE_ENCRYPTION_KEYS=kid1:base64,kid2:base64`: the FIRST key encrypts new writes,
+ *   every key decrypts, so rotation = prepend a new key, keep the old ones until their records
+ *   expire.
+ * - The additional authenticated data binds a ciphertext to its document (collection + stored
+ *   id): a payload copied to another document does not decrypt.
+ * - A record that does not decrypt (unknown kid, tampered) is treated by callers as not found.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+export interface Sealed {
+  kid: string;
+  iv: string;
+  tag: string;
+  ct: string;
+}
+
+export interface Keyring {
+  readonly enabled: boolean;
+  readonly activeKid: string | undefined;
+  seal(plaintext: string, aad: string): Sealed;
+  /** Undefined when the record cannot be decrypted. */
+  open(sealed: Sealed, aad: string): string | undefined;
+}
+
+const KID = /^[A-Za-z0-9._-]{1,64}$/;
+
+export function parseKeyring(spec: string): Keyring {
+  const keys = new Map<string, Buffer>();
+  let activeKid: string | undefined;
+  for (const entry of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const i = entry.indexOf(':');
+    const kid = i > 0 ? entry.slice(0, i) : '';
+    const key = Buffer.from(entry.slice(i + 1), 'base64');
+    if (!KID.test(kid)) throw new Error('PERSISTENCE_ENCRYPTION_KEYS: each entry must be kid:base64key');
+    if (key.length !== 32) throw new Error(`PERSISTENCE_ENCRYPTION_KEYS: key ${kid} must be 32 bytes`);
+    if (keys.has(kid)) throw new Error(`PERSISTENCE_ENCRYPTION_KEYS: duplicate kid ${kid}`);
+    keys.set(kid, key);
+    activeKid ??= kid;
+  }
+  return {
+    enabled: activeKid !== undefined,
+    activeKid,
+    seal(plaintext, aad) {
+      if (!activeKid) throw new Error('no encryption key configured');
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', keys.get(activeKid) as Buffer, iv);
+      cipher.setAAD(Buffer.from(aad, 'utf8'));
+      const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+      return {
+        kid: activeKid,
+        iv: iv.toString('base64'),
+        tag: cipher.getAuthTag().toString('base64'),
+        ct: ct.toString('base64'),
+      };
+    },
+    open(sealed, aad) {
+      const key = keys.get(sealed.kid);
+      if (!key) return undefined;
+      try {
+        const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'));
+        decipher.setAAD(Buffer.from(aad, 'utf8'));
+        decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
+        return Buffer.concat([decipher.update(Buffer.from(sealed.ct, 'base64')), decipher.final()]).toString(
+          'utf8',
+        );
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}

@@ -1,0 +1,251 @@
+/**
+ * The oidc-provider instance: configuration, model hooks and Portico's claims.
+ * - Every access token is issued for one resource server (the gateway, audience
+ *   ACCESS_TOKEN_AUDIENCE) whose format — opaque or JWT (RFC 9068, typ at+jwt) — is the client's
+ *   `token_format`; the portal's login tokens stay plain OIDC tokens for userinfo.
+ * - Token ids of user tokens carry their partition prefix (domains.ts).
+ * - Client secrets are compared against their stored hash.
+ * - Claims of the contracts (docs/internal-apis.md): grant_id, key_type, user_store_domain,
+ *   token_type, iat_ms.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Logger } from '@portico/core';
+import type { Configuration, FindAccount, JWK, KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
+import { verifyClientSecret } from '../crypto/hashing.ts';
+import type { ClientStore } from '../store/clients.ts';
+import { EXTRA_CLIENT_METADATA } from '../store/clients.ts';
+import type { Partitions } from '../users/domains.ts';
+import { domainOfSubject } from '../users/domains.ts';
+import type { UserStore } from '../users/userStore.ts';
+import { errorPage, layout } from './pages.ts';
+import type { ValidityPolicy } from './validity.ts';
+import { accessTokenValidity, NEVER_TTL_SECONDS, toTtl } from './validity.ts';
+
+/** The resource indicator of the gateway (internal name; the audience is configurable). */
+export const GATEWAY_RESOURCE = 'urn:portico:gateway';
+export const OIDC_SCOPES = ['openid', 'profile', 'email', 'roles', 'offline_access'];
+
+export interface ProviderOptions {
+  issuer: string;
+  jwks: { keys: JWK[] };
+  cookieKeys: string[];
+  clients: ClientStore;
+  users: UserStore;
+  partitions: Partitions;
+  validity: ValidityPolicy;
+  authorizationCodeTtl: number;
+  audience: string;
+  gatewayClientId: string;
+  secretHashKey: string;
+  adapter: (name: string) => import('oidc-provider').Adapter;
+  logger: Logger;
+}
+
+type AnyToken = {
+  kind: string;
+  clientId: string;
+  accountId?: string;
+  grantId?: string;
+  expiresIn?: number;
+  client?: { metadata(): Record<string, unknown> };
+};
+
+/** The current oidc-provider request context (for code deep below, e.g. the adapter). */
+export const requestScope = new AsyncLocalStorage<KoaContextWithOIDC>();
+
+export function currentClientId(): string | undefined {
+  return requestScope.getStore()?.oidc?.client?.clientId;
+}
+
+type ClientLike = { metadata(): Record<string, unknown> } | undefined;
+
+function clientMeta(client: ClientLike): Record<string, unknown> {
+  return client?.metadata() ?? {};
+}
+
+/** API scopes the client may receive on the gateway resource ('default' always). */
+export function resourceScopes(client: ClientLike): string {
+  const raw = clientMeta(client)['api_scopes'];
+  const api = Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : [];
+  return [...new Set(['default', ...api])].join(' ');
+}
+
+export function resourceServerInfo(client: ClientLike, audience: string) {
+  const format = clientMeta(client)['token_format'] === 'jwt' ? 'jwt' : 'opaque';
+  return {
+    audience,
+    scope: resourceScopes(client),
+    accessTokenFormat: format,
+    ...(format === 'jwt' ? { jwt: { sign: { alg: 'RS256' } } } : {}),
+  } as const;
+}
+
+export function createProvider(options: ProviderOptions): Provider {
+  const findAccount: FindAccount = async (_ctx, sub) => {
+    const user = await options.users.get(sub);
+    if (!user?.enabled || user.locked) return undefined;
+    return {
+      accountId: sub,
+      claims: async () => ({
+        sub,
+        preferred_username: user.name,
+        user_store_domain: user.domain,
+        roles: user.roles,
+        ...(user.email ? { email: user.email } : {}),
+      }),
+    };
+  };
+
+  const accessTtl =
+    (kind: 'application' | 'user') => (_ctx: unknown, token: AnyToken, client: ClientLike) => {
+      if (typeof token.expiresIn === 'number' && token.expiresIn > 0) return token.expiresIn;
+      const override = clientMeta(client)['access_token_ttl'] as number | null | undefined;
+      return toTtl(accessTokenValidity(options.validity, kind, override, domainOfSubject(token.accountId)));
+    };
+
+  const secure = options.issuer.startsWith('https:');
+  const configuration: Configuration = {
+    adapter: options.adapter,
+    findAccount,
+    jwks: options.jwks as Configuration['jwks'],
+    cookies: {
+      keys: options.cookieKeys,
+      long: { signed: true, secure, sameSite: 'lax', httpOnly: true },
+      short: { signed: true, secure, sameSite: 'lax', httpOnly: true },
+    },
+    claims: {
+      openid: ['sub'],
+      profile: ['preferred_username', 'user_store_domain'],
+      email: ['email'],
+      roles: ['roles'],
+    },
+    scopes: OIDC_SCOPES,
+    conformIdTokenClaims: false,
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    clientBasedCORS: () => false,
+    extraClientMetadata: { properties: EXTRA_CLIENT_METADATA },
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      id_token_signed_response_alg: 'RS256',
+    },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256'],
+    },
+    features: {
+      clientCredentials: { enabled: true },
+      introspection: {
+        enabled: true,
+        allowedPolicy: async (_ctx, client, token) =>
+          client.clientId === options.gatewayClientId || token.clientId === client.clientId,
+      },
+      revocation: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: async (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = layout(
+            'Sign out',
+            `<h1>Sign out</h1><p>Do you want to sign out?</p>${form}<button type="submit" form="op.logoutForm" name="logout" value="yes">Sign out</button>`,
+          );
+        },
+        postLogoutSuccessSource: async (ctx) => {
+          ctx.type = 'html';
+          ctx.body = layout('Signed out', '<h1>Signed out</h1><p>You are signed out.</p>');
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: async (_ctx, client, oneOf) => {
+          if (oneOf) return oneOf;
+          return clientMeta(client as unknown as ClientLike)['first_party'] === true
+            ? undefined
+            : GATEWAY_RESOURCE;
+        },
+        useGrantedResource: async () => true,
+        getResourceServerInfo: async (_ctx, resource, client) => {
+          if (resource !== GATEWAY_RESOURCE) throw new errors.InvalidTarget('unknown resource indicator');
+          return resourceServerInfo(client as unknown as ClientLike, options.audience) as never;
+        },
+      },
+    },
+    extraTokenClaims: async (_ctx, token) => {
+      const t = token as unknown as AnyToken;
+      const client = t.client ?? ((await provider.Client.find(t.clientId)) as unknown as ClientLike);
+      const domain = domainOfSubject(t.accountId);
+      return {
+        ...(t.grantId ? { grant_id: t.grantId } : {}),
+        key_type: clientMeta(client)['key_type'] ?? 'PRODUCTION',
+        ...(domain ? { user_store_domain: domain } : {}),
+        token_type: t.accountId ? 'user' : 'application',
+        iat_ms: Date.now(),
+      };
+    },
+    formats: {
+      customizers: {
+        jwt: async (_ctx, _token, jwt) => {
+          const p = jwt.payload as Record<string, unknown>;
+          if (
+            typeof p['exp'] === 'number' &&
+            typeof p['iat'] === 'number' &&
+            p['exp'] - p['iat'] >= NEVER_TTL_SECONDS / 2
+          ) {
+            delete p['exp'];
+          }
+        },
+      },
+    },
+    ttl: {
+      AccessToken: accessTtl('user') as never,
+      ClientCredentials: accessTtl('application') as never,
+      RefreshToken: options.validity.refresh,
+      AuthorizationCode: options.authorizationCodeTtl,
+      IdToken: 3600,
+      Interaction: 3600,
+      Session: 86_400,
+      Grant: NEVER_TTL_SECONDS,
+    },
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    expiresWithSession: async () => false,
+    allowOmittingSingleRegisteredRedirectUri: false,
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError: async (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = errorPage('Request failed', `${out.error}: ${out.error_description ?? ''}`);
+    },
+    loadExistingGrant: async (ctx) => {
+      const grantId =
+        ctx.oidc.result?.consent?.grantId ?? ctx.oidc.session?.grantIdFor(ctx.oidc.client?.clientId ?? '');
+      return grantId ? ctx.oidc.provider.Grant.find(grantId) : undefined;
+    },
+  };
+
+  // Disabled outright: the development login pages must never be served.
+  (configuration.features as Record<string, unknown>)['devInteractions'] = { enabled: false };
+  const provider = new Provider(options.issuer, configuration as Configuration);
+  provider.proxy = true; // our middleware sets X-Forwarded-* from ISSUER (never from the caller)
+
+  // Hashed client secrets: oidc-provider only ever sees the hash.
+  const ClientModel = provider.Client as unknown as { prototype: Record<string, unknown> };
+  ClientModel.prototype['compareClientSecret'] = async function compare(
+    this: { clientSecret: string },
+    actual: string,
+  ) {
+    return verifyClientSecret(options.secretHashKey, actual, this.clientSecret);
+  };
+
+  // Partition prefix for user tokens: the partition is recoverable from the token value.
+  for (const model of [provider.AccessToken, provider.RefreshToken, provider.AuthorizationCode]) {
+    const proto = (model as unknown as { prototype: Record<string, unknown> }).prototype;
+    const original = proto['generateTokenId'] as (this: AnyToken) => string;
+    proto['generateTokenId'] = function generateTokenId(this: AnyToken) {
+      return options.partitions.prefix(original.call(this), domainOfSubject(this.accountId));
+    };
+  }
+
+  return provider;
+}

@@ -1,0 +1,271 @@
+/**
+ * OAuth clients: our own documents (collection `clients`), turned into oidc-provider metadata
+ * on lookup. Secrets are stored hashed (hashing.ts); oidc-provider's secret comparison is
+ * replaced by `verifyClientSecret`, so the metadata handed to it carries only the hash.
+ * Statically configured clients (gateway, portal) come from configuration and never touch the
+ * database.
+ */
+import { randomBytes } from 'node:crypto';
+import type { mongo } from 'mongoose';
+import type { AdapterPayload } from 'oidc-provider';
+import { z } from 'zod';
+import { hashClientSecret } from '../crypto/hashing.ts';
+
+export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token', 'password'] as const;
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
+
+/** Redirect URIs: absolute https, or http only for loopback (native/dev apps); no fragment. */
+export const redirectUri = z
+  .string()
+  .max(2000)
+  .refine((value) => {
+    let url: URL;
+    try {
+      url = new URL(value);
+    } catch {
+      return false;
+    }
+    if (url.hash || url.username || url.password) return false;
+    if (url.protocol === 'https:') return true;
+    return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+  }, 'must be an absolute https URL (http only for loopback) without fragment or credentials');
+
+const ttl = z
+  .number()
+  .int()
+  .refine((v) => v !== 0, 'must be positive, or negative for "never expires"')
+  .refine((v) => Math.abs(v) <= 10 * 365 * 86_400 || v < 0, 'at most 10 years')
+  .nullable();
+
+export const clientInput = z
+  .object({
+    applicationId: z.string().min(1).max(128),
+    keyType: z.enum(['PRODUCTION', 'SANDBOX']),
+    tokenFormat: z.enum(['opaque', 'jwt']).default('opaque'),
+    grantTypes: z.array(z.enum(GRANT_TYPES)).max(4).default(['client_credentials']),
+    redirectUris: z.array(redirectUri).max(20).default([]),
+    scopes: z.array(z.string().regex(SCOPE_TOKEN)).max(100).default([]),
+    accessTokenTtl: ttl.optional(),
+    name: z.string().min(1).max(200).optional(),
+  })
+  .strict();
+
+export const clientPatch = z
+  .object({
+    tokenFormat: z.enum(['opaque', 'jwt']),
+    grantTypes: z.array(z.enum(GRANT_TYPES)).max(4),
+    redirectUris: z.array(redirectUri).max(20),
+    scopes: z.array(z.string().regex(SCOPE_TOKEN)).max(100),
+    accessTokenTtl: ttl,
+    name: z.string().min(1).max(200),
+    disabled: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+export type ClientInput = z.infer<typeof clientInput>;
+export type ClientPatch = z.infer<typeof clientPatch>;
+
+export interface ClientDoc {
+  _id: string;
+  secretHash: string;
+  applicationId: string | null;
+  keyType: 'PRODUCTION' | 'SANDBOX';
+  tokenFormat: 'opaque' | 'jwt';
+  grantTypes: string[];
+  redirectUris: string[];
+  scopes: string[];
+  accessTokenTtl: number | null;
+  name: string | null;
+  disabled: boolean;
+  /** Trusted first-party clients (the portal) skip the consent page. */
+  firstParty?: boolean;
+  postLogoutRedirectUris?: string[];
+  createdAt: Date;
+  updatedAt: Date;
+  revision: number;
+}
+
+export interface ClientView {
+  clientId: string;
+  applicationId: string | null;
+  keyType: string;
+  tokenFormat: string;
+  grantTypes: string[];
+  redirectUris: string[];
+  scopes: string[];
+  accessTokenTtl: number | null;
+  name: string | null;
+  disabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The extra client metadata our provider configuration declares. */
+export const EXTRA_CLIENT_METADATA = [
+  'key_type',
+  'token_format',
+  'access_token_ttl',
+  'first_party',
+  'api_scopes',
+];
+
+export function newClientId(): string {
+  return `ck_${randomBytes(16).toString('base64url')}`;
+}
+
+export function newClientSecret(): string {
+  return `cs_${randomBytes(32).toString('base64url')}`;
+}
+
+export function viewOf(doc: ClientDoc): ClientView {
+  return {
+    clientId: doc._id,
+    applicationId: doc.applicationId,
+    keyType: doc.keyType,
+    tokenFormat: doc.tokenFormat,
+    grantTypes: doc.grantTypes,
+    redirectUris: doc.redirectUris,
+    scopes: doc.scopes,
+    accessTokenTtl: doc.accessTokenTtl,
+    name: doc.name,
+    disabled: doc.disabled,
+    createdAt: doc.createdAt.toISOString(),
+    updatedAt: doc.updatedAt.toISOString(),
+  };
+}
+
+/** Scopes every user-facing client may ask for besides its API scopes. */
+const OIDC_SCOPES = ['openid', 'profile', 'email', 'roles', 'offline_access'];
+
+export function metadataOf(doc: ClientDoc): AdapterPayload {
+  // oidc-provider only accepts its own (OIDC) scopes in `scope`; API scopes travel in
+  // `api_scopes` and become the gateway resource server's scopes (provider.ts).
+  return {
+    client_id: doc._id,
+    client_secret: doc.secretHash,
+    client_name: doc.name ?? undefined,
+    grant_types: doc.grantTypes,
+    response_types: doc.grantTypes.includes('authorization_code') ? ['code'] : [],
+    redirect_uris: doc.redirectUris,
+    post_logout_redirect_uris: doc.postLogoutRedirectUris ?? [],
+    token_endpoint_auth_method: 'client_secret_basic',
+    scope: OIDC_SCOPES.join(' '),
+    api_scopes: doc.scopes,
+    key_type: doc.keyType,
+    token_format: doc.tokenFormat,
+    access_token_ttl: doc.accessTokenTtl,
+    first_party: doc.firstParty === true,
+  } as AdapterPayload;
+}
+
+export interface ClientStore {
+  create(input: ClientInput): Promise<{ doc: ClientDoc; secret: string }>;
+  get(clientId: string): Promise<ClientDoc | null>;
+  update(clientId: string, patch: ClientPatch): Promise<ClientDoc | null>;
+  setSecret(clientId: string): Promise<string | null>;
+  remove(clientId: string): Promise<boolean>;
+  allIds(): Promise<string[]>;
+  /** oidc-provider metadata; undefined for unknown or disabled clients. */
+  findMetadata(clientId: string): Promise<AdapterPayload | undefined>;
+}
+
+export function createClientStore(db: mongo.Db, hashKey: string, staticClients: ClientDoc[]): ClientStore {
+  const col = db.collection<ClientDoc>('clients');
+  const statics = new Map(staticClients.map((c) => [c._id, c]));
+  return {
+    async create(input) {
+      const secret = newClientSecret();
+      const now = new Date();
+      const doc: ClientDoc = {
+        _id: newClientId(),
+        secretHash: hashClientSecret(hashKey, secret),
+        applicationId: input.applicationId,
+        keyType: input.keyType,
+        tokenFormat: input.tokenFormat,
+        grantTypes: [...new Set(input.grantTypes)],
+        redirectUris: input.redirectUris,
+        scopes: [...new Set(input.scopes)],
+        accessTokenTtl: input.accessTokenTtl ?? null,
+        name: input.name ?? null,
+        disabled: false,
+        createdAt: now,
+        updatedAt: now,
+        revision: 1,
+      };
+      await col.insertOne(doc);
+      return { doc, secret };
+    },
+    async get(clientId) {
+      if (statics.has(clientId)) return null; // not managed through the admin API
+      return col.findOne({ _id: clientId });
+    },
+    async update(clientId, patch) {
+      if (statics.has(clientId)) return null;
+      const set: Record<string, unknown> = { updatedAt: new Date() };
+      for (const [k, v] of Object.entries(patch)) if (v !== undefined) set[k] = v;
+      if (patch.grantTypes) set['grantTypes'] = [...new Set(patch.grantTypes)];
+      return col.findOneAndUpdate(
+        { _id: clientId },
+        { $set: set, $inc: { revision: 1 } },
+        { returnDocument: 'after' },
+      );
+    },
+    async setSecret(clientId) {
+      if (statics.has(clientId)) return null;
+      const secret = newClientSecret();
+      const res = await col.updateOne(
+        { _id: clientId },
+        {
+          $set: { secretHash: hashClientSecret(hashKey, secret), updatedAt: new Date() },
+          $inc: { revision: 1 },
+        },
+      );
+      return res.matchedCount === 1 ? secret : null;
+    },
+    async remove(clientId) {
+      if (statics.has(clientId)) return false;
+      const res = await col.deleteOne({ _id: clientId });
+      return res.deletedCount === 1;
+    },
+    async allIds() {
+      const docs = await col.find({}, { projection: { _id: 1 } }).toArray();
+      return docs.map((d) => d._id);
+    },
+    async findMetadata(clientId) {
+      if (typeof clientId !== 'string' || clientId.length > 256) return undefined;
+      const doc = statics.get(clientId) ?? (await col.findOne({ _id: clientId }));
+      if (!doc || doc.disabled) return undefined;
+      return metadataOf(doc);
+    },
+  };
+}
+
+export function staticClient(
+  hashKey: string,
+  fields: Pick<ClientDoc, '_id' | 'grantTypes' | 'redirectUris' | 'name'> & {
+    secret: string;
+    firstParty?: boolean;
+    postLogoutRedirectUris?: string[];
+  },
+): ClientDoc {
+  const now = new Date(0);
+  return {
+    _id: fields._id,
+    secretHash: hashClientSecret(hashKey, fields.secret),
+    applicationId: null,
+    keyType: 'PRODUCTION',
+    tokenFormat: 'opaque',
+    grantTypes: fields.grantTypes,
+    redirectUris: fields.redirectUris,
+    scopes: [],
+    accessTokenTtl: null,
+    name: fields.name,
+    disabled: false,
+    firstParty: fields.firstParty ?? false,
+    postLogoutRedirectUris: fields.postLogoutRedirectUris ?? [],
+    createdAt: now,
+    updatedAt: now,
+    revision: 0,
+  };
+}
