@@ -10,7 +10,10 @@
 # Secrets for the local stack are generated once into .portico/secrets.env (mode 600).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-KM_PORT=8081 KM_ADMIN_PORT=8091 STORE_PORT=8082 GW_PORTS=(8080 8180) GW_ADMIN_PORTS=(9080 9180) UPSTREAM_PORT=8085
+# PORTICO_PORT_OFFSET shifts every port, so a test run can bring up a second stack beside `make up`.
+o="${PORTICO_PORT_OFFSET:-0}"
+KM_PORT=$((8081 + o)) KM_ADMIN_PORT=$((8091 + o)) STORE_PORT=$((8082 + o)) UPSTREAM_PORT=$((8085 + o))
+GW_PORTS=($((8080 + o)) $((8180 + o))) GW_ADMIN_PORTS=($((9080 + o)) $((9180 + o)))
 START_TIMEOUT="${PORTICO_SERVICES_TIMEOUT:-90}"
 SECRETS="$RUN/secrets.env"
 
@@ -58,6 +61,14 @@ service_env() { # name
   export ISSUER="http://127.0.0.1:$KM_PORT" STORE_URL="http://127.0.0.1:$STORE_PORT"
   export GATEWAY_CLIENT_ID=portico-gateway PORTAL_CLIENT_ID=portico-portal
   export PORTAL_REDIRECT_URIS="http://127.0.0.1:$STORE_PORT/auth/callback"
+  # PORTICO_STACK names a separate stack (databases, topics, Redis keys), e.g. for e2e tests.
+  if [ -n "${PORTICO_STACK:-}" ]; then
+    export KAFKA_TOPIC_PREFIX="$PORTICO_STACK." REDIS_KEY_PREFIX="$PORTICO_STACK:"
+    case "$name" in
+      key-manager) export MONGO_DB="${PORTICO_STACK}_key_manager" ;;
+      store) export MONGO_DB="${PORTICO_STACK}_store" ;;
+    esac
+  fi
   case "$name" in
     key-manager) export PORT="$KM_PORT" ADMIN_PORT="$KM_ADMIN_PORT" ;;
     store) export PORT="$STORE_PORT" ;;
