@@ -19,16 +19,14 @@ mkdir -p "$dest"
 dest="$(cd "$dest" && pwd)"
 [ -z "$(ls -A "$dest")" ] || die "$dest is not empty"
 
-# Sources only: package manifests and src/ of the workspace packages (tests stay behind).
+# Each workspace package the service needs, without its tests and installed modules.
 cd "$ROOT"
 cp package.json pnpm-lock.yaml pnpm-workspace.yaml "$dest/"
 for pkg in libs/* "services/$service"; do
   [ -f "$pkg/package.json" ] || continue
   [ "$pkg" != libs/testing ] || continue # test helpers, a devDependency only
   mkdir -p "$dest/$pkg"
-  cp "$pkg/package.json" "$dest/$pkg/"
-  if [ -d "$pkg/src" ]; then cp -R "$pkg/src" "$dest/$pkg/src"; fi
-  if [ -d "$pkg/public" ]; then cp -R "$pkg/public" "$dest/$pkg/public"; fi
+  tar -C "$pkg" --exclude=./node_modules --exclude=./test --exclude=./Dockerfile --exclude='*.test.ts' -cf - . | tar -C "$dest/$pkg" -xf -
 done
 
 cd "$dest"

@@ -1,0 +1,134 @@
+/**
+ * The container images: each services/<svc>/Dockerfile follows the same shape (Node 24 slim,
+ * production dependencies only, non-root, `node src/main.ts`) and builds with exactly the
+ * command the project runs here, scripts/package-service.sh. No Docker engine runs here, so
+ * this test runs that script itself and checks that what it lays out starts to load.
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { promisify } from 'node:util';
+import { configSchema as gatewaySchema } from '../../services/gateway/src/config.ts';
+import { configSchema as keyManagerSchema } from '../../services/key-manager/src/config.ts';
+import { configSchema as storeSchema } from '../../services/store/src/config.ts';
+import { ROOT } from './lib/tools.ts';
+
+const run = promisify(execFile);
+
+const SERVICES = [
+  { name: 'store', schema: storeSchema },
+  { name: 'key-manager', schema: keyManagerSchema },
+  { name: 'gateway', schema: gatewaySchema },
+] as const;
+
+const libSh = readFileSync(join(ROOT, 'scripts/lib.sh'), 'utf8');
+const NODE_MAJOR = /^NODE_VERSION="(\d+)\./m.exec(libSh)?.[1];
+const PNPM_VERSION = /^PNPM_VERSION="([^"]+)"/m.exec(libSh)?.[1];
+
+interface Instruction {
+  op: string;
+  args: string;
+}
+
+/** Dockerfile instructions, continuation lines joined, comments dropped. */
+function instructions(text: string): Instruction[] {
+  return text
+    .replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'))
+    .map((l) => {
+      const [op, ...rest] = l.split(/\s+/);
+      return { op: op!.toUpperCase(), args: rest.join(' ') };
+    });
+}
+
+function stages(list: Instruction[]): Instruction[][] {
+  const out: Instruction[][] = [];
+  for (const i of list) {
+    if (i.op === 'FROM') out.push([]);
+    out.at(-1)?.push(i);
+  }
+  return out;
+}
+
+const portDefault = (schema: (typeof SERVICES)[number]['schema'], key: string): number | undefined => {
+  const field = (schema.shape as Record<string, { parse(v: unknown): unknown }>)[key];
+  return field ? (field.parse(undefined) as number) : undefined;
+};
+
+describe('Dockerfiles stay in step with the project', () => {
+  for (const { name, schema } of SERVICES) {
+    test(`${name}: Node ${NODE_MAJOR} slim, pnpm ${PNPM_VERSION}, built by scripts/package-service.sh, run as non-root`, () => {
+      const list = instructions(readFileSync(join(ROOT, 'services', name, 'Dockerfile'), 'utf8'));
+      const [build, runtime] = stages(list);
+      assert.ok(build && runtime, 'a build stage and a runtime stage');
+      const nodeImage = list.find((i) => i.op === 'ARG' && i.args.startsWith('NODE_IMAGE='))?.args;
+      assert.equal(nodeImage, `NODE_IMAGE=node:${NODE_MAJOR}-slim`, 'the Node major of scripts/lib.sh');
+      assert.ok(
+        build.some((i) => i.op === 'ARG' && i.args === `PNPM_VERSION=${PNPM_VERSION}`),
+        'pnpm of scripts/lib.sh',
+      );
+      const runs = build.filter((i) => i.op === 'RUN').map((i) => i.args);
+      assert.ok(runs.includes(`bash scripts/package-service.sh ${name} /out`), runs.join('\n'));
+      assert.ok(build.some((i) => i.op === 'COPY' && i.args === `services/${name} ./services/${name}`));
+
+      const user = runtime.find((i) => i.op === 'USER')?.args ?? '';
+      assert.match(user, /^[1-9]\d*:[1-9]\d*$/, 'a numeric non-root user');
+      assert.deepEqual(
+        runtime.filter((i) => i.op === 'COPY').map((i) => i.args),
+        ['--from=build /out /app'],
+        'only the packaged output reaches the runtime image',
+      );
+      assert.equal(runtime.find((i) => i.op === 'WORKDIR')?.args, `/app/services/${name}`);
+      assert.equal(runtime.find((i) => i.op === 'ENTRYPOINT')?.args, '["node", "src/main.ts"]');
+      assert.ok(!runtime.some((i) => i.op === 'RUN'), 'nothing runs (or writes) in the runtime stage');
+      const exposed = runtime
+        .find((i) => i.op === 'EXPOSE')
+        ?.args.split(' ')
+        .map(Number);
+      const ports = ['PORT', 'ADMIN_PORT'].map((k) => portDefault(schema, k)).filter((p) => p !== undefined);
+      assert.deepEqual(exposed, ports, 'EXPOSE lists the default PORT (and ADMIN_PORT)');
+    });
+  }
+
+  test('.dockerignore keeps installed modules, tools and local state out of the build context', () => {
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n');
+    for (const entry of ['**/node_modules', '.git', '.tools', '.portico', '**/test']) {
+      assert.ok(ignored.includes(entry), entry);
+    }
+  });
+});
+
+describe('scripts/package-service.sh (the images build step) lays out a runnable service', () => {
+  const dirs: string[] = [];
+  after(() => {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  for (const { name, schema } of SERVICES) {
+    test(`${name}: production dependencies only, workspace libraries outside node_modules, sources load`, async () => {
+      const dest = mkdtempSync(join(tmpdir(), `portico-package-${name}-`));
+      dirs.push(dest);
+      await run('bash', [join(ROOT, 'scripts/package-service.sh'), name, dest], { cwd: ROOT });
+      const app = join(dest, 'services', name);
+      assert.ok(!existsSync(join(app, 'test')), 'tests stay behind');
+      assert.ok(!existsSync(join(app, 'node_modules/@portico/testing')), 'no devDependencies');
+      assert.ok(!existsSync(join(app, 'node_modules/@types')), 'no devDependencies');
+      // Node strips types only outside node_modules: the libraries must resolve to libs/.
+      const core = realpathSync(join(app, 'node_modules/@portico/core'));
+      assert.equal(core, join(realpathSync(dest), 'libs/core'));
+      // Load the service's modules (not main.ts, which would start it) with the production tree only.
+      const probe = `const m = await import('./src/config.ts'); await import('./src/app.ts');
+        console.log(Object.keys(m.configSchema.shape).length);`;
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe], {
+        cwd: app,
+        env: { PATH: process.env['PATH'] ?? '', NODE_ENV: 'production' },
+      });
+      assert.equal(Number(stdout.trim()), Object.keys(schema.shape).length);
+    });
+  }
+});
