@@ -5,3 +5,4 @@ set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$here/setup-node.sh"
 bash "$here/setup-infra.sh"
+bash "$here/setup-deploy-tools.sh" # helm and kustomize for the chart tests (helm/test)
