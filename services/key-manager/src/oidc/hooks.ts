@@ -152,6 +152,13 @@ export function installHooks(options: HookOptions): void {
 
     const body = ctx.body as Record<string, unknown> | undefined;
     if (!body || typeof body !== 'object') return;
+    // RFC 6749 §5.2 names this case unauthorized_client; oidc-provider says invalid_request.
+    if (
+      route === 'token' &&
+      body['error_description'] === 'requested grant type is not allowed for this client'
+    ) {
+      body['error'] = 'unauthorized_client';
+    }
     if (route === 'token' && typeof body['expires_in'] === 'number' && isNeverLifetime(body['expires_in'])) {
       delete body['expires_in'];
     }

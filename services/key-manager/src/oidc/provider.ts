@@ -142,7 +142,11 @@ export function createProvider(options: ProviderOptions): Provider {
         allowedPolicy: async (_ctx, client, token) =>
           client.clientId === options.gatewayClientId || token.clientId === client.clientId,
       },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // Only the token's own client may revoke it (RFC 7009 §2.1); others get 200 and no effect.
+        allowedPolicy: async (_ctx, client, token) => token.clientId === client.clientId,
+      },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: async (ctx, form) => {
