@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
+import { parseCatalog } from '../../services/store/src/domain/catalog-file.ts';
 import type { K8sObject, Scenario } from './lib/tools.ts';
 import { byKind, CHART, find, helm, renderChart, renderScenario, SCENARIOS } from './lib/tools.ts';
 import { practiceProblems, schemaProblems } from './lib/validate.ts';
@@ -250,6 +251,19 @@ describe('what the chart promises', () => {
       store.spec.template.metadata.annotations['checksum/catalog'],
       'a catalog change rolls the store',
     );
+  });
+
+  test("the rendered catalog file is one the store accepts (the store's own parser)", async () => {
+    const catalogOf = async (name: Scenario) =>
+      parseCatalog(find(await scenario(name), 'ConfigMap', 'portico-store-catalog').data['catalog.yaml']);
+    const ha = await catalogOf('ha');
+    assert.deepEqual(
+      (ha.apis ?? []).map((a) => a.context),
+      ['/twitter/1.0.0'],
+    );
+    assert.equal(ha.tiers?.[0]?.name, 'Platinum');
+    const empty = await catalogOf('default');
+    assert.deepEqual([empty.apis?.length ?? 0, empty.tiers?.length ?? 0], [0, 0]);
   });
 
   test('helm test hook calls the gateway and key-manager health endpoints', async () => {
