@@ -14,6 +14,8 @@ import { register } from './http/route.ts';
 import { storeRoutes } from './http/routes.ts';
 import type { IdentityProvider } from './identity/port.ts';
 import type { SessionStore } from './identity/sessions.ts';
+import type { PortalStaticOptions } from './portal-static.ts';
+import { portalStatic } from './portal-static.ts';
 
 export interface StoreServices {
   logger: Logger;
@@ -27,6 +29,8 @@ export interface StoreServices {
   sessions: SessionStore;
   readModel: () => Promise<ReadModelSnapshot>;
   reloadCatalog?: () => ReturnType<CatalogService['applyCatalog']>;
+  /** The developer portal's static files (portal-static.ts); absent = API only. */
+  portal?: PortalStaticOptions;
   settings: {
     publicUrl: string;
     bodyLimitBytes: number;
@@ -81,6 +85,7 @@ export function createStoreApp(services: StoreServices): StoreApp {
       });
       root.use(noStoreOnApi());
       root.use(router);
+      if (services.portal) root.use(portalStatic(services.portal));
     },
   );
   return { app, routes, openApi };

@@ -42,6 +42,15 @@ export const configSchema = z.object({
   TOKEN_VALIDITY_ALLOW_NEVER_EXPIRES: bool(true),
   /** Key creation slots older than this are considered abandoned (crash between steps). */
   KEY_PENDING_TIMEOUT_SECONDS: positiveInt(60),
+  /** The built developer portal (services/portal/dist); empty = <repo>/services/portal/dist. */
+  PORTAL_DIST_DIR: z.string().default(''),
+  /** The gateway's public URL, shown in the portal's curl examples. */
+  PORTAL_GATEWAY_URL: urlString().default('http://127.0.0.1:8080'),
+  /** The client domain header the gateway reads (its CLIENT_DOMAIN_HEADERS, first entry). */
+  PORTAL_CLIENT_DOMAIN_HEADER: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, 'an HTTP header name')
+    .default('Origin'),
 });
 
 export type Config = z.infer<typeof configSchema>;

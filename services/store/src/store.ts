@@ -22,6 +22,7 @@ import { SessionStore } from './identity/sessions.ts';
 import type { KeyManagerClient } from './keymanager/port.ts';
 import type { EntityBase } from './outbox/entity-store.ts';
 import { OutboxRelay } from './outbox/relay.ts';
+import { portalOptions } from './portal-static.ts';
 
 export type StoreSettings = Pick<
   Config,
@@ -37,6 +38,10 @@ export type StoreSettings = Pick<
   | 'TOKEN_VALIDITY_MAX_SECONDS'
   | 'TOKEN_VALIDITY_ALLOW_NEVER_EXPIRES'
   | 'KEY_PENDING_TIMEOUT_SECONDS'
+  | 'KEY_MANAGER_URL'
+  | 'PORTAL_DIST_DIR'
+  | 'PORTAL_GATEWAY_URL'
+  | 'PORTAL_CLIENT_DOMAIN_HEADER'
 >;
 
 export interface StoreDeps {
@@ -134,6 +139,7 @@ export function buildStore(deps: StoreDeps): Store {
     sessions,
     readModel: () => buildReadModel(models, deps.offsets, deps.topics),
     reloadCatalog,
+    portal: portalOptions(settings),
     settings: {
       publicUrl: settings.PUBLIC_URL,
       bodyLimitBytes: settings.BODY_LIMIT_BYTES,
