@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Installs the deployment tools the chart tests run (helm, kustomize) into .tools/bin, built from
-# the Go module proxy with the machine's Go. Idempotent: a tool already at the pinned version is
+# Installs the deployment tools the chart tests run (helm, kustomize, kubecheck) into .tools/bin,
+# built from the Go module proxy with the machine's Go. Idempotent: a tool already at the pinned version is
 # left alone. The versions are pinned here and nowhere else (ADR 0041).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -36,4 +36,13 @@ helm_ldflags+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/he
 helm_ldflags+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37"
 install_tool helm helm.sh/helm/v3 helm.sh/helm/v3/cmd/helm "$HELM_VERSION" "$helm_ldflags"
 install_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
+# kubecheck (helm/test/kubecheck): strict decoding with Kubernetes' own Go types. Rebuilt when its
+# sources change; its dependencies are pinned by its go.sum.
+kubecheck_src="$ROOT/helm/test/kubecheck"
+kubecheck_id="$(cat "$kubecheck_src/go.mod" "$kubecheck_src/go.sum" "$kubecheck_src"/*.go | sha256sum | cut -c1-16)"
+if [ ! -x "$bin/kubecheck" ] || [ "$(cat "$bin/kubecheck.build" 2>/dev/null)" != "$kubecheck_id" ]; then
+  log "building kubecheck (Kubernetes client-go types from the Go module proxy)"
+  (cd "$kubecheck_src" && CGO_ENABLED=0 GOFLAGS="-buildvcs=false -trimpath -mod=readonly" go build -o "$bin/kubecheck" .)
+  printf '%s' "$kubecheck_id" >"$bin/kubecheck.build"
+fi
 log "deploy tools ready: $("$bin/helm" version --short), kustomize $("$bin/kustomize" version)"

@@ -10,7 +10,7 @@ import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import { parseCatalog } from '../../services/store/src/domain/catalog-file.ts';
 import type { K8sObject, Scenario } from './lib/tools.ts';
 import { byKind, CHART, find, helm, renderChart, renderScenario, SCENARIOS } from './lib/tools.ts';
-import { practiceProblems, schemaProblems } from './lib/validate.ts';
+import { practiceProblems, schemaProblems, strictProblems } from './lib/validate.ts';
 
 const EXTERNAL_SECRETS: Record<Scenario, string[]> = {
   default: [],
@@ -55,6 +55,9 @@ describe('every ci/ scenario renders valid, well-behaved objects', () => {
       assert.ok(objects.length > 10, `${name} rendered only ${objects.length} objects`);
       assert.deepEqual(await schemaProblems(objects), []);
     });
+    test(`${name}: every built-in object decodes strictly with the Kubernetes Go types`, async () => {
+      assert.deepEqual(await strictProblems(await scenario(name)), []);
+    });
     test(`${name}: every workload passes the best-practice checks`, async () => {
       assert.deepEqual(practiceProblems(await scenario(name), EXTERNAL_SECRETS[name]), []);
     });
@@ -69,6 +72,16 @@ describe('the checks can fail', () => {
     const problems = await schemaProblems([broken]);
     assert.equal(problems.length, 1);
     assert.match(problems[0]!, /Deployment\/portico-gateway: .*containerPort must be integer/);
+  });
+
+  test('strict decoding rejects a misspelt field that the OpenAPI schema lets through', async () => {
+    const objects = await scenario('default');
+    const broken = structuredClone(find(objects, 'Deployment', 'portico-store'));
+    container(broken).readinesProbe = container(broken).readinessProbe;
+    assert.deepEqual(await schemaProblems([broken]), [], 'the OpenAPI schemas allow unknown fields');
+    assert.deepEqual(await strictProblems([broken]), [
+      'Deployment/portico-store: strict decoding error: unknown field "spec.template.spec.containers[0].readinesProbe"',
+    ]);
   });
 
   test('schema validation rejects an unknown kind', async () => {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { buildKustomization, byKind, helm, parseManifests, ROOT } from './lib/tools.ts';
-import { practiceProblems, schemaProblems } from './lib/validate.ts';
+import { practiceProblems, schemaProblems, strictProblems } from './lib/validate.ts';
 
 const BASE_SECRETS = [
   'portico-store-credentials',
@@ -35,6 +35,7 @@ test('kustomize build k8s/base: valid objects that follow the best practices', a
   assert.equal(byKind(objects, 'Deployment').length, 3);
   assert.deepEqual(byKind(objects, 'Secret'), [], 'no credentials in the base');
   assert.deepEqual(await schemaProblems(objects), []);
+  assert.deepEqual(await strictProblems(objects), []);
   assert.deepEqual(practiceProblems(objects, BASE_SECRETS), []);
 });
 
@@ -48,6 +49,7 @@ test('kustomize build k8s/overlays/dev: Portico plus Kafka, Redis and MongoDB, a
   );
   assert.ok(objects.every((o) => o.kind === 'Namespace' || o.metadata.namespace === 'portico-dev'));
   assert.deepEqual(await schemaProblems(objects), []);
+  assert.deepEqual(await strictProblems(objects), []);
   // No external Secrets: every secretKeyRef must resolve to a generated Secret and key.
   assert.deepEqual(practiceProblems(objects), []);
   // The connection settings point at the overlay's own Services.

@@ -13,7 +13,7 @@ const run = promisify(execFile);
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CHART = join(ROOT, 'helm/portico');
-const TOOLS = process.env['PORTICO_TOOLS'] ?? join(ROOT, '.tools');
+export const TOOLS = process.env['PORTICO_TOOLS'] ?? join(ROOT, '.tools');
 
 export interface K8sObject {
   apiVersion: string;

@@ -3,11 +3,18 @@
  * - schemaProblems: each object against the Kubernetes OpenAPI schema of its apiVersion/kind
  *   (npm kubernetes-models; ServiceMonitor from @kubernetes-models/prometheus-operator).
  *   An unknown apiVersion/kind is a problem too: the cluster would not know it either.
+ * - strictProblems: each built-in object decoded strictly with Kubernetes' own Go types
+ *   (.tools/bin/kubecheck, source in helm/test/kubecheck): unknown or misspelt fields, which the
+ *   OpenAPI schemas let through, are errors.
  * - practiceProblems: the rules every Portico workload follows (limits, probes, non-root,
  *   read-only root filesystem, no privilege escalation, capabilities dropped) and the wiring
  *   between objects (selectors, Ingress/HPA/PDB targets, Secret and ConfigMap references).
  */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { K8sObject } from './tools.ts';
+import { TOOLS } from './tools.ts';
 
 interface Validatable {
   validate(): void;
@@ -49,6 +56,44 @@ export async function schemaProblems(objects: K8sObject[]): Promise<string[]> {
     }
   }
   return problems;
+}
+
+interface KubecheckResult {
+  index: number;
+  kind: string;
+  name: string;
+  status: 'ok' | 'unknown' | 'invalid';
+  error?: string;
+}
+
+/** Strict decoding; kinds Kubernetes itself does not define (CRDs) are left to schemaProblems. */
+export async function strictProblems(objects: K8sObject[]): Promise<string[]> {
+  const bin = join(TOOLS, 'bin', 'kubecheck');
+  if (!existsSync(bin)) throw new Error(`${bin} is missing: run scripts/setup-deploy-tools.sh`);
+  const child = spawn(bin, [], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const exited = new Promise<number>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code ?? 1));
+  });
+  child.stdin.end(`${objects.map((o) => JSON.stringify(o)).join('\n')}\n`);
+  const code = await exited;
+  if (code !== 0) throw new Error(`kubecheck failed: ${stderr}`);
+  const results = stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as KubecheckResult);
+  if (results.length !== objects.length)
+    throw new Error(`kubecheck answered ${results.length}/${objects.length}`);
+  return results.filter((r) => r.status === 'invalid').map((r) => `${r.kind}/${r.name}: ${r.error}`);
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: structural walk over rendered manifests
