@@ -69,6 +69,22 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     ...options.env,
   });
   const conn = await connectMongo({ url: infra.mongoUrl, dbName: uniqueName('store_test'), logger });
+  try {
+    return await assemble(options, config, conn, brokers, logger);
+  } catch (err) {
+    await conn.dropDatabase().catch(() => undefined);
+    await conn.close();
+    throw err;
+  }
+}
+
+async function assemble(
+  options: HarnessOptions,
+  config: ReturnType<typeof configSchema.parse>,
+  conn: Connection,
+  brokers: string[],
+  logger: ReturnType<typeof testLogger>,
+): Promise<Harness> {
   const topics = topicNames(`${uniqueName('st')}.`);
   const bus = new EventBus({
     brokers,
