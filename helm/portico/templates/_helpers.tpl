@@ -93,6 +93,9 @@ gateway: {{ printf "http://%s:%v" (include "portico.componentFullname" (list . "
 {{- with .Values.ingress.keyManager }}
 issuer: {{ if .enabled }}{{ printf "%s://%s" (ternary "https" "http" (ne .tlsSecretName "")) .host }}{{ else }}{{ printf "http://%s:%v" (include "portico.componentFullname" (list $ "keyManager")) (include "portico.scalar" $km.PORT) }}{{ end }}
 {{- end }}
+{{- with .Values.ingress.gateway }}
+publicGateway: {{ if .enabled }}{{ printf "%s://%s" (ternary "https" "http" (ne .tlsSecretName "")) .host }}{{ else }}{{ printf "http://%s:%v" (include "portico.componentFullname" (list $ "gateway")) (include "portico.scalar" $.Values.gateway.config.PORT) }}{{ end }}
+{{- end }}
 {{- with .Values.ingress.portal }}
 portal: {{ if .enabled }}{{ printf "%s://%s" (ternary "https" "http" (ne .tlsSecretName "")) .host }}{{ else }}{{ printf "http://%s:%v" (include "portico.componentFullname" (list $ "store")) (include "portico.scalar" $.Values.store.config.PORT) }}{{ end }}
 {{- end }}
