@@ -21,8 +21,6 @@ export const configSchema = z.object({
   /** The portal's OAuth client at the key-manager (developer sign-in and bearer introspection). */
   PORTAL_CLIENT_ID: z.string().min(1).default('portico-portal'),
   PORTAL_CLIENT_SECRET: z.string().min(1).default('dev-portal-secret-change-me'),
-  /** Client ids whose user access tokens the REST API accepts as bearer tokens (default: the portal's). */
-  BEARER_CLIENT_IDS: csv(''),
   SESSION_TTL_SECONDS: positiveInt(8 * 3600),
   /** Force the Secure cookie flag (default: on when PUBLIC_URL is https). */
   COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),

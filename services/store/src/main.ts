@@ -34,7 +34,6 @@ await runService('store', configSchema, async ({ config, logger, metrics, lifecy
       issuer: config.KEY_MANAGER_URL,
       clientId: config.PORTAL_CLIENT_ID,
       clientSecret: config.PORTAL_CLIENT_SECRET,
-      acceptedClientIds: config.BEARER_CLIENT_IDS,
       timeoutMs: config.KEY_MANAGER_TIMEOUT_MS,
     }),
     settings: config,

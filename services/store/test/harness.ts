@@ -46,6 +46,7 @@ export interface CallOptions {
 
 export interface Reply {
   status: number;
+  // biome-ignore lint/suspicious/noExplicitAny: tests assert on JSON bodies field by field
   body: any;
   headers: Headers;
 }

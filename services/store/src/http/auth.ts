@@ -103,7 +103,7 @@ const SAFE: Method[] = ['get'];
 export function csrfCheck(method: Method): RequestHandler {
   return (req, res, next) => {
     const p = res.locals['principal'] as Principal | undefined;
-    if (!p || p.via !== 'session' || SAFE.includes(method)) return next();
+    if (p?.via !== 'session' || SAFE.includes(method)) return next();
     const sent = req.get('x-csrf-token');
     if (!sent || !p.csrfToken || !safeEqual(sent, p.csrfToken)) {
       return next(forbidden('Missing or wrong x-csrf-token header', 'csrf_failed'));

@@ -662,16 +662,8 @@ export function storeRoutes(d: RouteDeps): RouteSpec[] {
 
 /** Only same-origin paths: never an open redirect. */
 export function safeReturnTo(value: string | undefined): string {
-  if (
-    !value ||
-    !value.startsWith('/') ||
-    value.startsWith('//') ||
-    value.includes('\\') ||
-    /[\r\n]/.test(value)
-  ) {
-    return '/';
-  }
-  return value;
+  const ok = /^\/(?![/\\])[^\\\r\n]*$/.test(value ?? '');
+  return ok ? (value as string) : '/';
 }
 
 function identityError(err: unknown): never {

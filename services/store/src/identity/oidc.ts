@@ -2,9 +2,10 @@
  * The key-manager as OIDC provider, through openid-client:
  *   - browser sign-in: authorization code + PKCE (S256), state and nonce, ID token validated by
  *     openid-client; roles from the ID token's `roles` claim (or userinfo when absent);
- *   - bearer tokens: RFC 7662 introspection authenticated as the portal client. Only user
- *     tokens issued to an accepted client (BEARER_CLIENT_IDS, default the portal client) are
- *     accepted, so a token some third-party app holds for the user cannot drive the portal.
+ *   - bearer tokens: RFC 7662 introspection authenticated as the portal client, then userinfo
+ *     for the roles. Only user tokens issued to the portal client are accepted, so a token some
+ *     third-party application holds for the user cannot drive the portal (the key-manager also
+ *     lets a client introspect only its own tokens).
  * Discovery runs lazily and is retried, so the store starts even while the key-manager is down.
  */
 import * as oidc from 'openid-client';
@@ -16,7 +17,6 @@ export interface OidcOptions {
   issuer: string;
   clientId: string;
   clientSecret: string;
-  acceptedClientIds: string[];
   timeoutMs: number;
 }
 
@@ -35,7 +35,7 @@ export class OidcIdentityProvider implements IdentityProvider {
     const nonce = oidc.randomNonce();
     const url = oidc.buildAuthorizationUrl(config, {
       redirect_uri: redirectUri,
-      scope: 'openid profile',
+      scope: 'openid profile roles',
       code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
       code_challenge_method: 'S256',
       state,
@@ -84,15 +84,22 @@ export class OidcIdentityProvider implements IdentityProvider {
       throw new IdentityUnavailableError(`introspection failed: ${(err as Error).message}`, err);
     }
     if (!result.active || typeof result.sub !== 'string') return undefined;
-    if (result['token_type'] === 'application') return undefined;
-    if (typeof result.client_id !== 'string' || !this.accepted().includes(result.client_id)) return undefined;
-    return { subject: result.sub, roles: rolesFromClaim(result['roles']) };
-  }
-
-  private accepted(): string[] {
-    return this.options.acceptedClientIds.length > 0
-      ? this.options.acceptedClientIds
-      : [this.options.clientId];
+    if (result['token_type'] === 'application' || result.client_id !== this.options.clientId)
+      return undefined;
+    let roles = result['roles'];
+    if (roles === undefined) {
+      try {
+        const info = await oidc.fetchUserInfo(config, token, result.sub);
+        roles = info['roles'];
+      } catch (err) {
+        if (err instanceof oidc.WWWAuthenticateChallengeError || err instanceof oidc.ResponseBodyError) {
+          roles = undefined; // no userinfo for this token (no openid scope): developer only
+        } else {
+          throw new IdentityUnavailableError(`userinfo failed: ${(err as Error).message}`, err);
+        }
+      }
+    }
+    return { subject: result.sub, roles: rolesFromClaim(roles) };
   }
 
   private configuration(): Promise<oidc.Configuration> {
