@@ -231,6 +231,11 @@ describe('what the chart promises', () => {
           /(SECRET|PASSWORD|TOKEN|PRIVATE|CREDENTIAL|_KEY|_KEYS|KEYRING)$/,
           cm.metadata.name,
         );
+        // Credentials whose names do not look secret: connection URLs and bootstrap passwords.
+        assert.ok(
+          !['MONGO_URL', 'REDIS_URL', 'BOOTSTRAP_USERS'].includes(key),
+          `${key} in ${cm.metadata.name}`,
+        );
       }
     }
   });
