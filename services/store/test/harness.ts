@@ -58,6 +58,10 @@ export interface HarnessOptions {
   publisher?: EventPublisher;
   brokers?: string[];
   consume?: boolean;
+  /** Listen on this port (default: any free one). */
+  port?: number;
+  /** Topic prefix (default: a unique one). */
+  topicPrefix?: string;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -86,7 +90,7 @@ async function assemble(
   brokers: string[],
   logger: ReturnType<typeof testLogger>,
 ): Promise<Harness> {
-  const topics = topicNames(`${uniqueName('st')}.`);
+  const topics = topicNames(options.topicPrefix ?? `${uniqueName('st')}.`);
   const bus = new EventBus({
     brokers,
     clientId: 'store-test',
@@ -110,7 +114,7 @@ async function assemble(
     readiness: [],
   });
   await store.start();
-  const server: Server = store.app.listen(0, '127.0.0.1');
+  const server: Server = store.app.listen(options.port ?? 0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const url = `http://127.0.0.1:${boundPort(server)}`;
 

@@ -78,7 +78,10 @@ describe('identity: sessions and CSRF', () => {
     });
     assert.equal(ok.status, 201);
     assert.equal(ok.body.owner, ALICE);
-    const bearer = await h.call('POST', '/api/v1/applications', { token: h.user(ALICE), body: { name: 'From CI' } });
+    const bearer = await h.call('POST', '/api/v1/applications', {
+      token: h.user(ALICE),
+      body: { name: 'From CI' },
+    });
     assert.equal(bearer.status, 201);
     // logout ends the session
     const out = await h.call('POST', '/auth/logout', { headers: { cookie, 'x-csrf-token': me.csrfToken } });
@@ -118,7 +121,13 @@ describe('identity: sessions and CSRF', () => {
 
   it('only redirects to same-origin paths after sign-in', () => {
     assert.equal(safeReturnTo('/apps/1?x=y'), '/apps/1?x=y');
-    for (const bad of ['https://evil.example', '//evil.example', '/\\evil.example', 'apps', '/a\r\nSet-Cookie: x']) {
+    for (const bad of [
+      'https://evil.example',
+      '//evil.example',
+      '/\\evil.example',
+      'apps',
+      '/a\r\nSet-Cookie: x',
+    ]) {
       assert.equal(safeReturnTo(bad), '/', bad);
     }
   });
@@ -129,7 +138,11 @@ describe('identity: Secure cookies under TLS', () => {
   let idp: MemoryIdentityProvider;
   before(async () => {
     idp = new MemoryIdentityProvider();
-    h = await startHarness({ identity: idp, consume: false, env: { PUBLIC_URL: 'https://portal.example.com' } });
+    h = await startHarness({
+      identity: idp,
+      consume: false,
+      env: { PUBLIC_URL: 'https://portal.example.com' },
+    });
   });
   after(() => h.close());
 
