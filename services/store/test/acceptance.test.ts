@@ -159,11 +159,10 @@ describe('acceptance with the real key-manager', () => {
     });
     assert.equal(keys.status, 201, JSON.stringify(keys.body));
     const { consumerKey, consumerSecret } = keys.body;
-    const client = await (
-      await fetch(`${km.adminUrl}/admin/clients/${consumerKey}`, {
-        headers: { authorization: `Bearer ${KM_ADMIN_TOKEN}` },
-      })
-    ).json();
+    const clientRes = await fetch(`${km.adminUrl}/admin/clients/${consumerKey}`, {
+      headers: { authorization: `Bearer ${KM_ADMIN_TOKEN}` },
+    });
+    const client = (await clientRes.json()) as Record<string, unknown>;
     assert.equal(client.applicationId, app.body.id);
     assert.equal(client.keyType, 'PRODUCTION');
     assert.equal(client.accessTokenTtl, 1800);
