@@ -44,7 +44,7 @@ function listenLater(): Promise<{ server: Server; port: number }> {
 
 export async function startKeyManager(
   env: Record<string, string> = {},
-  options: { brokers?: string[]; startRelay?: boolean } = {},
+  options: { brokers?: string[]; startRelay?: boolean; keepDb?: boolean } = {},
 ): Promise<Running> {
   const pub = await listenLater();
   const adm = await listenLater();
@@ -99,6 +99,11 @@ export async function startKeyManager(
     revocationsTopic: topics.revocations,
     logger,
     metrics,
+  }).catch(async (err: unknown) => {
+    pub.server.close();
+    adm.server.close();
+    await mongo.close();
+    throw err;
   });
   if (options.startRelay !== false) km.relay.start();
   const services = {
@@ -136,7 +141,7 @@ export async function startKeyManager(
       await new Promise((r) => pub.server.close(r));
       await new Promise((r) => adm.server.close(r));
       await publisher?.close();
-      await db.dropDatabase().catch(() => undefined);
+      if (!options.keepDb) await db.dropDatabase().catch(() => undefined);
       await bus
         .admin((a) => a.deleteTopics({ topics: Object.values(topics), timeout: 5000 }))
         .catch(() => undefined);

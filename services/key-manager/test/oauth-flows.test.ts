@@ -297,7 +297,11 @@ describe('authorization code + PKCE, refresh, introspection, revocation', () => 
 
   test('PKCE is required and only S256 is accepted', async () => {
     const c = await createClient(km, { grantTypes: ['authorization_code'], redirectUris: [REDIRECT] });
-    for (const extra of [{}, { code_challenge: 'x'.repeat(43), code_challenge_method: 'plain' }]) {
+    const cases: Array<Record<string, string>> = [
+      {},
+      { code_challenge: 'x'.repeat(43), code_challenge_method: 'plain' },
+    ];
+    for (const extra of cases) {
       const url = new URL(as.authorization_endpoint as string);
       url.search = new URLSearchParams({
         client_id: c.clientId,

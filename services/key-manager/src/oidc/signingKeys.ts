@@ -75,7 +75,17 @@ export async function loadSigningKeys(options: {
     return doc.jwks;
   };
   const existing = await read();
-  if (existing) return existing;
+  if (existing) {
+    // Keyring rotation: re-seal with the newest key so older keys can be retired.
+    const doc = await col.findOne({ _id: DOC_ID }, { projection: { 'sealed.kid': 1 } });
+    if (options.keyring.enabled && doc?.sealed?.kid !== options.keyring.activeKid) {
+      await col.updateOne(
+        { _id: DOC_ID },
+        { $set: { sealed: options.keyring.seal(JSON.stringify(existing), AAD) }, $unset: { jwks: '' } },
+      );
+    }
+    return existing;
+  }
   const jwks = generateSigningJwks(options.issuer);
   const doc: KeyDoc = options.keyring.enabled
     ? { _id: DOC_ID, sealed: options.keyring.seal(JSON.stringify(jwks), AAD), createdAt: new Date() }
