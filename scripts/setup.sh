@@ -6,3 +6,5 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bash "$here/setup-node.sh"
 bash "$here/setup-infra.sh"
 bash "$here/setup-deploy-tools.sh" # helm and kustomize for the chart tests (helm/test)
+bash "$here/build-portal.sh"
+bash "$here/setup-browser.sh"

@@ -1,0 +1,105 @@
+/**
+ * Pure helpers of the keys page: the same allowed-domain and token-validity rules the store
+ * applies (services/store/src/domain/allowed-domains.ts, keys.ts), so mistakes are explained
+ * before the request; and the curl example through the gateway.
+ */
+import type { PortalConfig } from './types.ts';
+
+const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+
+/** "a.example.com, *.example.com" or one per line → the list, or the problems to show. */
+export function parseDomains(text: string): { domains: string[]; problems: string[] } {
+  const entries = text
+    .split(/[\s,]+/)
+    .map((d) => d.trim())
+    .filter(Boolean);
+  if (entries.length === 0) return { domains: [], problems: [] };
+  if (entries.some((d) => d.toUpperCase() === 'ALL')) {
+    return entries.length > 1
+      ? { domains: [], problems: ['“ALL” cannot be combined with other domains.'] }
+      : { domains: ['ALL'], problems: [] };
+  }
+  if (entries.length > 100) return { domains: [], problems: ['At most 100 allowed domains.'] };
+  const problems: string[] = [];
+  for (const raw of entries) {
+    const p = domainProblem(raw);
+    if (p) problems.push(`“${raw.slice(0, 80)}”: ${p}`);
+  }
+  return { domains: entries, problems };
+}
+
+function domainProblem(raw: string): string | undefined {
+  if (/[/:@?#\\]/.test(raw)) return 'enter a host name such as app.example.com (no scheme, port or path).';
+  let host = raw.toLowerCase().replace(/\.$/, '');
+  const wildcard = host.startsWith('*.');
+  if (wildcard) host = host.slice(2);
+  if (host.includes('*')) return 'a wildcard is only allowed as the first label (*.example.com).';
+  if (IPV4.test(host)) return wildcard ? 'a wildcard cannot apply to an IP address.' : undefined;
+  let ascii = host;
+  try {
+    ascii = new URL(`http://${host}`).hostname;
+  } catch {
+    return 'not a valid host name.';
+  }
+  const labels = ascii.split('.');
+  if (ascii.length > 253 || !labels.every((l) => LABEL.test(l)) || /^\d+$/.test(labels.at(-1) ?? ''))
+    return 'not a valid host name.';
+  if (wildcard && labels.length < 2) return 'a wildcard needs at least two labels after it (*.example.com).';
+  return undefined;
+}
+
+/** The validity field → seconds, or the message to show. */
+export function parseValidity(
+  text: string,
+  bounds: PortalConfig['tokenValidity'],
+): { seconds: number; problem?: undefined } | { seconds?: undefined; problem: string } {
+  const t = text.trim();
+  const range = `between ${bounds.minSeconds} and ${bounds.maxSeconds} seconds${bounds.allowNeverExpires ? ', or negative for a token that never expires' : ''}`;
+  if (!/^-?\d{1,10}$/.test(t)) return { problem: `Enter a whole number of seconds, ${range}.` };
+  const n = Number(t);
+  if (n < 0) {
+    return bounds.allowNeverExpires
+      ? { seconds: n }
+      : { problem: 'Tokens that never expire are not allowed here.' };
+  }
+  if (n < bounds.minSeconds || n > bounds.maxSeconds) return { problem: `Token validity must be ${range}.` };
+  return { seconds: n };
+}
+
+/** The host a client of this key would send in the domain header. */
+export function sampleDomain(allowed: string[]): string {
+  const first = allowed.find((d) => d.toUpperCase() !== 'ALL');
+  if (!first) return 'app.example.com';
+  return first.startsWith('*.') ? `app.${first.slice(2)}` : first;
+}
+
+/** The gateway's domain header value: Origin wants an origin, Referer a URL, others a host. */
+export function domainHeaderValue(header: string, host: string): string {
+  const h = header.toLowerCase();
+  if (h === 'origin') return `https://${host}`;
+  if (h === 'referer') return `https://${host}/`;
+  return host;
+}
+
+const shellSafe = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+
+/** A curl command through the gateway; `$TOKEN` stands for the token when none is shown. */
+export function curlExample(options: {
+  gatewayUrl: string;
+  context: string;
+  path: string;
+  token: string | undefined;
+  domainHeader: string;
+  allowedDomains: string[];
+}): string {
+  const url = `${options.gatewayUrl}${options.context}${options.path || '/'}`;
+  const token = options.token && /^[A-Za-z0-9\-._~+/=]+$/.test(options.token) ? options.token : '$TOKEN';
+  const domain = domainHeaderValue(options.domainHeader, sampleDomain(options.allowedDomains));
+  return [
+    'curl -i \\',
+    `  -H "Authorization: Bearer ${token}" \\`,
+    `  -H ${shellSafe(`${options.domainHeader}: ${domain}`)} \\`,
+    `  ${shellSafe(url)}`,
+  ].join('\n');
+}

@@ -1,0 +1,54 @@
+/** Reads an OpenAPI (2 or 3) document into a flat list of operations, for display only. */
+export interface Operation {
+  method: string;
+  path: string;
+  summary: string;
+  parameters: { name: string; in: string; required: boolean }[];
+}
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'];
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function params(list: unknown): Operation['parameters'] {
+  if (!Array.isArray(list)) return [];
+  return list
+    .filter(isRecord)
+    .flatMap((p) =>
+      typeof p['name'] === 'string'
+        ? [{ name: p['name'], in: String(p['in'] ?? ''), required: p['required'] === true }]
+        : [],
+    );
+}
+
+export function operationsOf(doc: Record<string, unknown>): Operation[] {
+  const paths = doc['paths'];
+  if (!isRecord(paths)) return [];
+  const out: Operation[] = [];
+  for (const [path, item] of Object.entries(paths)) {
+    if (!isRecord(item)) continue;
+    const shared = params(item['parameters']);
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!isRecord(op)) continue;
+      const own = params(op['parameters']);
+      const names = new Set(own.map((p) => `${p.in}:${p.name}`));
+      out.push({
+        method,
+        path,
+        summary: String(op['summary'] ?? op['description'] ?? '').slice(0, 300),
+        parameters: [...own, ...shared.filter((p) => !names.has(`${p.in}:${p.name}`))],
+      });
+    }
+  }
+  return out;
+}
+
+/** A path to show in a curl example: the first GET without path parameters ('' when none). */
+export function samplePath(doc: Record<string, unknown> | null): string {
+  if (!doc) return '';
+  const op = operationsOf(doc).find((o) => o.method === 'get' && !o.path.includes('{'));
+  return op ? op.path : '';
+}

@@ -1,0 +1,307 @@
+/**
+ * One application: overview (edit, delete), its subscriptions, and its keys (Production and
+ * Sandbox tabs). A developer asking for someone else's application gets the API's 404.
+ */
+import { useState } from 'react';
+import { api, enc } from '../api.ts';
+import { Link, navigate, usePageTitle } from '../router.tsx';
+import type { Api, Application, Items, Subscription, Tier } from '../types.ts';
+import { Async, ErrorBox, Field, formatTier, Notice, useAction, useConfirm, useResource } from '../ui.tsx';
+import { KeysSection } from './Keys.tsx';
+
+const TABS = [
+  { id: 'overview', label: 'Overview' },
+  { id: 'subscriptions', label: 'Subscriptions' },
+  { id: 'keys', label: 'Keys' },
+];
+
+export function ApplicationDetail(props: { applicationId: string; tab: string }) {
+  const app = useResource(
+    () => api.get<Application>(`/api/v1/applications/${enc(props.applicationId)}`),
+    [props.applicationId],
+  );
+  usePageTitle(app.state === 'ok' ? app.data.name : 'Application');
+  const base = `/applications/${props.applicationId}`;
+  return (
+    <section>
+      <p className="crumbs">
+        <Link to="/applications">Applications</Link>
+        {app.state === 'ok' && <> / {app.data.name}</>}
+      </p>
+      <Async resource={app} label="the application">
+        {(a) => (
+          <>
+            <div className="page-head">
+              <h1>{a.name}</h1>
+              {a.description && <p className="lead">{a.description}</p>}
+            </div>
+            <nav aria-label="Application sections">
+              <ul className="tabs-nav">
+                {TABS.map((t) => (
+                  <li key={t.id}>
+                    <Link
+                      to={t.id === 'overview' ? base : `${base}/${t.id}`}
+                      aria-current={props.tab === t.id ? 'page' : undefined}
+                    >
+                      {t.label}
+                    </Link>
+                  </li>
+                ))}
+              </ul>
+            </nav>
+            {props.tab === 'overview' && <Overview app={a} onChange={app.reload} />}
+            {props.tab === 'subscriptions' && <Subscriptions app={a} />}
+            {props.tab === 'keys' && <KeysSection app={a} onChange={app.reload} />}
+            {!TABS.some((t) => t.id === props.tab) && <p>Unknown section.</p>}
+          </>
+        )}
+      </Async>
+    </section>
+  );
+}
+
+function Overview(props: { app: Application; onChange: () => void }) {
+  const [name, setName] = useState(props.app.name);
+  const [description, setDescription] = useState(props.app.description);
+  const [saved, setSaved] = useState(false);
+  const [nameError, setNameError] = useState<string | undefined>();
+  const save = useAction();
+  const remove = useAction();
+  const confirm = useConfirm();
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setSaved(false);
+    if (!name.trim()) return setNameError('The name cannot be empty.');
+    setNameError(undefined);
+    const ok = await save.run(() =>
+      api.patch<Application>(`/api/v1/applications/${enc(props.app.id)}`, {
+        name: name.trim(),
+        description: description.trim(),
+      }),
+    );
+    if (ok) {
+      setSaved(true);
+      props.onChange();
+    }
+  };
+  const del = async () => {
+    const yes = await confirm.ask(
+      `Delete ${props.app.name}?`,
+      'Its subscriptions end and its keys are revoked at once: apps using them stop working. This cannot be undone.',
+      'Delete application',
+    );
+    if (!yes) return;
+    const done = await remove.run(() =>
+      api.del(`/api/v1/applications/${enc(props.app.id)}`).then(() => true),
+    );
+    if (done) navigate('/applications');
+  };
+  return (
+    <div className="grid-2">
+      <section className="panel">
+        <h2>Details</h2>
+        <form onSubmit={submit} noValidate>
+          <Field label="Name" error={nameError}>
+            {({ id, describedBy, invalid }) => (
+              <input
+                id={id}
+                value={name}
+                maxLength={200}
+                aria-invalid={invalid}
+                aria-describedby={describedBy}
+                onChange={(e) => setName(e.target.value)}
+              />
+            )}
+          </Field>
+          <Field label="Description">
+            {({ id }) => (
+              <textarea
+                id={id}
+                rows={3}
+                maxLength={1000}
+                value={description}
+                onChange={(e) => setDescription(e.target.value)}
+              />
+            )}
+          </Field>
+          <ErrorBox error={save.error} />
+          {saved && <Notice>Saved.</Notice>}
+          <button type="submit" className="btn btn-primary" disabled={save.busy}>
+            {save.busy ? 'Saving…' : 'Save changes'}
+          </button>
+        </form>
+        <dl className="facts">
+          <dt>Owner</dt>
+          <dd>{props.app.owner}</dd>
+          <dt>Created</dt>
+          <dd>{new Date(props.app.createdAt).toLocaleString('en')}</dd>
+        </dl>
+      </section>
+      <section className="panel panel-danger">
+        <h2>Delete this application</h2>
+        <p>Deleting revokes its keys and tokens and removes its subscriptions.</p>
+        <ErrorBox error={remove.error} onRetry={del} />
+        <button type="button" className="btn btn-danger" onClick={del} disabled={remove.busy}>
+          {remove.busy ? 'Deleting…' : 'Delete application'}
+        </button>
+      </section>
+      {confirm.dialog}
+    </div>
+  );
+}
+
+function Subscriptions(props: { app: Application }) {
+  const data = useResource(async () => {
+    const [subs, apis, tiers] = await Promise.all([
+      api.get<Items<Subscription>>(`/api/v1/subscriptions?applicationId=${enc(props.app.id)}`),
+      api.get<Items<Api>>('/api/v1/apis'),
+      api.get<Items<Tier>>('/api/v1/tiers'),
+    ]);
+    return { subs: subs.items, apis: apis.items, tiers: tiers.items };
+  }, [props.app.id]);
+  const remove = useAction();
+  const confirm = useConfirm();
+  return (
+    <Async resource={data} label="subscriptions">
+      {({ subs, apis, tiers }) => {
+        const byId = new Map(apis.map((a) => [a.id, a]));
+        const unsubscribe = async (s: Subscription) => {
+          const name = byId.get(s.apiId)?.name ?? 'this API';
+          const yes = await confirm.ask(
+            `Unsubscribe from ${name}?`,
+            'The gateway refuses this application’s calls to the API at once.',
+            'Unsubscribe',
+          );
+          if (!yes) return;
+          const ok = await remove.run(() => api.del(`/api/v1/subscriptions/${enc(s.id)}`).then(() => true));
+          if (ok) data.reload();
+        };
+        return (
+          <div className="grid-2 grid-wide-left">
+            <section className="panel">
+              <h2>Subscriptions</h2>
+              <ErrorBox error={remove.error} />
+              {subs.length === 0 ? (
+                <p className="muted">No subscriptions yet: subscribe this application to an API.</p>
+              ) : (
+                <table className="table">
+                  <thead>
+                    <tr>
+                      <th scope="col">API</th>
+                      <th scope="col">Tier</th>
+                      <th scope="col">Status</th>
+                      <th scope="col">
+                        <span className="visually-hidden">Actions</span>
+                      </th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {subs.map((s) => {
+                      const a = byId.get(s.apiId);
+                      return (
+                        <tr key={s.id}>
+                          <td>
+                            {a ? (
+                              <Link to={`/apis/${a.id}`}>
+                                {a.name} v{a.version}
+                              </Link>
+                            ) : (
+                              <span className="muted">API no longer available</span>
+                            )}
+                          </td>
+                          <td>{s.tier}</td>
+                          <td>
+                            <span className={`badge badge-${s.status.toLowerCase()}`}>{s.status}</span>
+                          </td>
+                          <td className="right">
+                            <button
+                              type="button"
+                              className="btn btn-small btn-danger-outline"
+                              onClick={() => unsubscribe(s)}
+                              aria-label={`Unsubscribe from ${a?.name ?? 'API'}`}
+                            >
+                              Unsubscribe
+                            </button>
+                          </td>
+                        </tr>
+                      );
+                    })}
+                  </tbody>
+                </table>
+              )}
+            </section>
+            <SubscribeHere app={props.app} apis={apis} subs={subs} tiers={tiers} onDone={data.reload} />
+            {confirm.dialog}
+          </div>
+        );
+      }}
+    </Async>
+  );
+}
+
+function SubscribeHere(props: {
+  app: Application;
+  apis: Api[];
+  subs: Subscription[];
+  tiers: Tier[];
+  onDone: () => void;
+}) {
+  const taken = new Set(props.subs.map((s) => s.apiId));
+  const open = props.apis.filter((a) => a.lifecycle === 'PUBLISHED' && !taken.has(a.id));
+  const [apiId, setApiId] = useState('');
+  const [tier, setTier] = useState('');
+  const action = useAction();
+  const chosenApi = apiId && open.some((a) => a.id === apiId) ? apiId : (open[0]?.id ?? '');
+  const chosenTier = tier || props.tiers[0]?.name || '';
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    const ok = await action.run(() =>
+      api.post<Subscription>('/api/v1/subscriptions', {
+        applicationId: props.app.id,
+        apiId: chosenApi,
+        tier: chosenTier,
+      }),
+    );
+    if (ok) {
+      setApiId('');
+      props.onDone();
+    }
+  };
+  return (
+    <section className="panel">
+      <h2>Subscribe to an API</h2>
+      {open.length === 0 ? (
+        <p className="muted">This application is subscribed to every published API.</p>
+      ) : (
+        <form onSubmit={submit}>
+          <Field label="API">
+            {({ id }) => (
+              <select id={id} value={chosenApi} onChange={(e) => setApiId(e.target.value)}>
+                {open.map((a) => (
+                  <option key={a.id} value={a.id}>
+                    {a.name} v{a.version}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <Field label="Tier">
+            {({ id }) => (
+              <select id={id} value={chosenTier} onChange={(e) => setTier(e.target.value)}>
+                {props.tiers.map((t) => (
+                  <option key={t.name} value={t.name}>
+                    {t.name} ({formatTier(t)})
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+          <ErrorBox error={action.error} />
+          <button type="submit" className="btn btn-primary" disabled={action.busy || !chosenApi}>
+            {action.busy ? 'Subscribing…' : 'Subscribe'}
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,124 @@
+/** My applications (admins: everyone's), and the form to create one. */
+import { useState } from 'react';
+import { api } from '../api.ts';
+import { Link, navigate, usePageTitle } from '../router.tsx';
+import { useSession } from '../session.tsx';
+import type { Application, Items } from '../types.ts';
+import { Async, ErrorBox, Field, useAction, useResource } from '../ui.tsx';
+
+export function Applications() {
+  usePageTitle('Applications');
+  const { isAdmin } = useSession();
+  const apps = useResource(() => api.get<Items<Application>>('/api/v1/applications'), []);
+  return (
+    <section>
+      <div className="page-head">
+        <h1>Applications</h1>
+        <p className="muted">
+          An application holds your subscriptions and your production and sandbox keys.
+          {isAdmin && ' As an administrator you see every developer’s applications.'}
+        </p>
+      </div>
+      <div className="grid-2 grid-wide-left">
+        <div>
+          <Async resource={apps} label="applications">
+            {({ items }) =>
+              items.length === 0 ? (
+                <div className="empty">
+                  <p>You have no applications yet. Create your first one.</p>
+                </div>
+              ) : (
+                <table className="table">
+                  <caption className="visually-hidden">Your applications</caption>
+                  <thead>
+                    <tr>
+                      <th scope="col">Name</th>
+                      <th scope="col">Keys</th>
+                      {isAdmin && <th scope="col">Owner</th>}
+                      <th scope="col">Created</th>
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {items.map((a) => (
+                      <tr key={a.id}>
+                        <td>
+                          <Link to={`/applications/${a.id}`}>{a.name}</Link>
+                          {a.description && <div className="muted small">{a.description}</div>}
+                        </td>
+                        <td>
+                          {a.keys.length === 0
+                            ? 'none'
+                            : a.keys.map((k) => (
+                                <span key={k.keyType} className={`badge badge-${k.keyType.toLowerCase()}`}>
+                                  {k.keyType === 'PRODUCTION' ? 'Production' : 'Sandbox'}
+                                </span>
+                              ))}
+                        </td>
+                        {isAdmin && <td className="small">{a.owner}</td>}
+                        <td className="small">{new Date(a.createdAt).toLocaleDateString('en')}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )
+            }
+          </Async>
+        </div>
+        <CreateApplication />
+      </div>
+    </section>
+  );
+}
+
+function CreateApplication() {
+  const [name, setName] = useState('');
+  const [description, setDescription] = useState('');
+  const [nameError, setNameError] = useState<string | undefined>();
+  const action = useAction();
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    const trimmed = name.trim();
+    if (!trimmed) return setNameError('Give the application a name.');
+    if (trimmed.length > 200) return setNameError('At most 200 characters.');
+    setNameError(undefined);
+    const created = await action.run(() =>
+      api.post<Application>('/api/v1/applications', { name: trimmed, description: description.trim() }),
+    );
+    if (created) navigate(`/applications/${created.id}`);
+  };
+  return (
+    <section className="panel">
+      <h2>Create an application</h2>
+      <form onSubmit={submit} noValidate>
+        <Field label="Name" error={nameError}>
+          {({ id, describedBy, invalid }) => (
+            <input
+              id={id}
+              value={name}
+              maxLength={200}
+              required
+              aria-invalid={invalid}
+              aria-describedby={describedBy}
+              onChange={(e) => setName(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field label="Description (optional)">
+          {({ id }) => (
+            <textarea
+              id={id}
+              rows={3}
+              maxLength={1000}
+              value={description}
+              onChange={(e) => setDescription(e.target.value)}
+            />
+          )}
+        </Field>
+        <ErrorBox error={action.error} />
+        <button type="submit" className="btn btn-primary" disabled={action.busy}>
+          {action.busy ? 'Creating…' : 'Create application'}
+        </button>
+      </form>
+    </section>
+  );
+}

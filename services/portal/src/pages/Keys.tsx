@@ -1,0 +1,398 @@
+/**
+ * The application's keys, one tab per key type (Production, Sandbox), as in WSO2's store:
+ * generate keys (consumer key; consumer secret shown once), allowed domains and token validity,
+ * generate/regenerate the application access token (shown once), regenerate the secret, revoke,
+ * and a ready-to-copy curl command through the gateway for a subscribed API.
+ */
+import type { KeyboardEvent } from 'react';
+import { useId, useRef, useState } from 'react';
+import { api, enc } from '../api.ts';
+import { curlExample, parseDomains, parseValidity } from '../keys.ts';
+import { samplePath } from '../openapi.ts';
+import { Link, useLocation } from '../router.tsx';
+import { useSession } from '../session.tsx';
+import type {
+  Api,
+  AppKey,
+  Application,
+  AppToken,
+  GeneratedKey,
+  Items,
+  KeyType,
+  Subscription,
+} from '../types.ts';
+import {
+  Async,
+  CopyBox,
+  ErrorBox,
+  Field,
+  formatSeconds,
+  Notice,
+  useAction,
+  useConfirm,
+  useResource,
+} from '../ui.tsx';
+
+const TYPES: { type: KeyType; label: string; hint: string }[] = [
+  { type: 'PRODUCTION', label: 'Production keys', hint: 'Reach the production endpoints of your APIs.' },
+  { type: 'SANDBOX', label: 'Sandbox keys', hint: 'Reach the sandbox endpoints, for testing.' },
+];
+
+export function KeysSection(props: { app: Application; onChange: () => void }) {
+  const { query } = useLocation();
+  const [active, setActive] = useState<KeyType>(query.get('type') === 'sandbox' ? 'SANDBOX' : 'PRODUCTION');
+  const tabs = useRef<(HTMLButtonElement | null)[]>([]);
+  const base = useId();
+  const onKey = (e: KeyboardEvent, i: number) => {
+    const next =
+      e.key === 'ArrowRight'
+        ? (i + 1) % TYPES.length
+        : e.key === 'ArrowLeft'
+          ? (i - 1 + TYPES.length) % TYPES.length
+          : e.key === 'Home'
+            ? 0
+            : e.key === 'End'
+              ? TYPES.length - 1
+              : -1;
+    if (next < 0) return;
+    e.preventDefault();
+    setActive(TYPES[next]!.type);
+    tabs.current[next]?.focus();
+  };
+  return (
+    <section aria-label="Keys">
+      <div role="tablist" aria-label="Key type" className="tabs">
+        {TYPES.map((t, i) => (
+          <button
+            key={t.type}
+            ref={(el) => {
+              tabs.current[i] = el;
+            }}
+            type="button"
+            role="tab"
+            id={`${base}-tab-${t.type}`}
+            aria-selected={active === t.type}
+            aria-controls={`${base}-panel-${t.type}`}
+            tabIndex={active === t.type ? 0 : -1}
+            className="tab"
+            onClick={() => setActive(t.type)}
+            onKeyDown={(e) => onKey(e, i)}
+          >
+            {t.label}
+          </button>
+        ))}
+      </div>
+      {TYPES.map((t) => (
+        <div
+          key={t.type}
+          role="tabpanel"
+          id={`${base}-panel-${t.type}`}
+          aria-labelledby={`${base}-tab-${t.type}`}
+          hidden={active !== t.type}
+          className="tabpanel"
+        >
+          <p className="muted">{t.hint}</p>
+          <KeyPanel
+            app={props.app}
+            keyType={t.type}
+            current={props.app.keys.find((k) => k.keyType === t.type)}
+            onChange={props.onChange}
+          />
+        </div>
+      ))}
+    </section>
+  );
+}
+
+function KeyPanel(props: {
+  app: Application;
+  keyType: KeyType;
+  current: AppKey | undefined;
+  onChange: () => void;
+}) {
+  const [secret, setSecret] = useState<string | undefined>();
+  const [token, setToken] = useState<AppToken | undefined>();
+  const path = `/api/v1/applications/${enc(props.app.id)}/keys/${props.keyType}`;
+  const confirm = useConfirm();
+  const revoke = useAction();
+  const regen = useAction();
+  const kind = props.keyType === 'PRODUCTION' ? 'production' : 'sandbox';
+
+  if (!props.current) {
+    return (
+      <>
+        <KeySettingsForm
+          title={`Generate ${kind} keys`}
+          submitLabel="Generate keys"
+          busyLabel="Generating…"
+          onSubmit={async (settings) => {
+            const k = await api.post<GeneratedKey>(path, settings);
+            setSecret(k.consumerSecret);
+            setToken(undefined);
+            props.onChange();
+          }}
+        />
+        {confirm.dialog}
+      </>
+    );
+  }
+  const key = props.current;
+  const doRevoke = async () => {
+    const yes = await confirm.ask(
+      `Revoke the ${kind} keys?`,
+      'The consumer key stops working and every token issued with it is revoked at once.',
+      'Revoke keys',
+    );
+    if (!yes) return;
+    const ok = await revoke.run(() => api.del(path).then(() => true));
+    if (ok) {
+      setSecret(undefined);
+      setToken(undefined);
+      props.onChange();
+    }
+  };
+  const doRegenerateSecret = async () => {
+    const yes = await confirm.ask(
+      'Regenerate the consumer secret?',
+      'The current secret stops working and tokens issued with it are revoked.',
+      'Regenerate secret',
+    );
+    if (!yes) return;
+    const r = await regen.run(() => api.post<{ consumerSecret: string }>(`${path}/secret`));
+    if (r) {
+      setSecret(r.consumerSecret);
+      setToken(undefined);
+    }
+  };
+  return (
+    <div className="grid-2">
+      <div>
+        <section className="panel">
+          <h2>Consumer key and secret</h2>
+          <CopyBox label="Consumer key" value={key.consumerKey} testId={`consumer-key-${kind}`} />
+          {secret ? (
+            <>
+              <CopyBox label="Consumer secret" value={secret} testId={`consumer-secret-${kind}`} />
+              <p className="warn" role="note">
+                Copy the consumer secret now and keep it safe: it is shown only once.
+              </p>
+            </>
+          ) : (
+            <p className="muted">The consumer secret was shown once, when it was generated.</p>
+          )}
+          <ErrorBox error={regen.error} />
+          <div className="actions">
+            <button type="button" className="btn" onClick={doRegenerateSecret} disabled={regen.busy}>
+              Regenerate secret
+            </button>
+          </div>
+        </section>
+        <TokenPanel path={path} kind={kind} token={token} onToken={setToken} validity={key.validitySeconds} />
+        <CurlPanel app={props.app} appKey={key} token={token?.accessToken} />
+      </div>
+      <div>
+        <KeySettingsForm
+          title="Key settings"
+          submitLabel="Save settings"
+          busyLabel="Saving…"
+          initial={key}
+          onSubmit={async (settings) => {
+            await api.patch<AppKey>(path, settings);
+            props.onChange();
+          }}
+        />
+        <section className="panel panel-danger">
+          <h2>Revoke keys</h2>
+          <p>Revoking deletes the consumer key and revokes all of its tokens.</p>
+          <ErrorBox error={revoke.error} />
+          <button type="button" className="btn btn-danger" onClick={doRevoke} disabled={revoke.busy}>
+            {revoke.busy ? 'Revoking…' : `Revoke ${kind} keys`}
+          </button>
+        </section>
+      </div>
+      {confirm.dialog}
+    </div>
+  );
+}
+
+function KeySettingsForm(props: {
+  title: string;
+  submitLabel: string;
+  busyLabel: string;
+  initial?: AppKey;
+  onSubmit: (settings: { allowedDomains: string[]; validitySeconds: number }) => Promise<void>;
+}) {
+  const { config } = useSession();
+  const [domains, setDomains] = useState(props.initial ? props.initial.allowedDomains.join('\n') : '');
+  const [validity, setValidity] = useState(
+    String(props.initial?.validitySeconds ?? config.tokenValidity.defaultSeconds),
+  );
+  const [errors, setErrors] = useState<{ domains?: string; validity?: string }>({});
+  const [saved, setSaved] = useState(false);
+  const action = useAction();
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setSaved(false);
+    const d = parseDomains(domains);
+    const v = parseValidity(validity, config.tokenValidity);
+    const next = { domains: d.problems.join(' ') || undefined, validity: v.problem };
+    setErrors(next);
+    if (next.domains || next.validity || v.seconds === undefined) return;
+    const ok = await action.run(() =>
+      props.onSubmit({ allowedDomains: d.domains, validitySeconds: v.seconds }).then(() => true),
+    );
+    if (ok && props.initial) setSaved(true);
+  };
+  return (
+    <section className="panel">
+      <h2>{props.title}</h2>
+      <form onSubmit={submit} noValidate>
+        <Field
+          label="Allowed domains"
+          hint="One per line, e.g. app.example.com or *.example.com. Leave empty or enter ALL to allow any domain."
+          error={errors.domains}
+        >
+          {({ id, describedBy, invalid }) => (
+            <textarea
+              id={id}
+              rows={3}
+              value={domains}
+              aria-invalid={invalid}
+              aria-describedby={describedBy}
+              spellCheck={false}
+              onChange={(e) => setDomains(e.target.value)}
+            />
+          )}
+        </Field>
+        <Field
+          label="Token validity (seconds)"
+          hint={`Default ${config.tokenValidity.defaultSeconds} (${formatSeconds(config.tokenValidity.defaultSeconds)}).${config.tokenValidity.allowNeverExpires ? ' A negative value means the token never expires.' : ''}`}
+          error={errors.validity}
+        >
+          {({ id, describedBy, invalid }) => (
+            <input
+              id={id}
+              inputMode="numeric"
+              value={validity}
+              aria-invalid={invalid}
+              aria-describedby={describedBy}
+              onChange={(e) => setValidity(e.target.value)}
+            />
+          )}
+        </Field>
+        <ErrorBox error={action.error} />
+        {saved && <Notice>Settings saved.</Notice>}
+        <button type="submit" className="btn btn-primary" disabled={action.busy}>
+          {action.busy ? props.busyLabel : props.submitLabel}
+        </button>
+      </form>
+    </section>
+  );
+}
+
+function TokenPanel(props: {
+  path: string;
+  kind: string;
+  token: AppToken | undefined;
+  onToken: (t: AppToken) => void;
+  validity: number;
+}) {
+  const action = useAction();
+  const generate = async () => {
+    const t = await action.run(() => api.post<AppToken>(`${props.path}/token`));
+    if (t) props.onToken(t);
+  };
+  return (
+    <section className="panel">
+      <h2>Access token</h2>
+      <p className="muted">
+        An application access token (client credentials), valid for {formatSeconds(props.validity)}.
+        Generating a new one revokes the previous tokens of these keys.
+      </p>
+      {props.token && (
+        <>
+          <CopyBox
+            label="Access token"
+            value={props.token.accessToken}
+            testId={`access-token-${props.kind}`}
+          />
+          <p className="warn" role="note">
+            Copy the access token now: it is shown only once.
+            {props.token.expiresIn !== null && ` It expires in ${formatSeconds(props.token.expiresIn)}.`}
+          </p>
+        </>
+      )}
+      <ErrorBox error={action.error} onRetry={generate} />
+      <button type="button" className="btn btn-primary" onClick={generate} disabled={action.busy}>
+        {action.busy ? 'Generating…' : props.token ? 'Regenerate access token' : 'Generate access token'}
+      </button>
+    </section>
+  );
+}
+
+function CurlPanel(props: { app: Application; appKey: AppKey; token: string | undefined }) {
+  const { config } = useSession();
+  const [apiId, setApiId] = useState('');
+  const selectId = useId();
+  const data = useResource(async () => {
+    const [subs, apis] = await Promise.all([
+      api.get<Items<Subscription>>(`/api/v1/subscriptions?applicationId=${enc(props.app.id)}`),
+      api.get<Items<Api>>('/api/v1/apis'),
+    ]);
+    const ids = new Set(subs.items.map((s) => s.apiId));
+    return apis.items.filter((a) => ids.has(a.id));
+  }, [props.app.id]);
+  const chosen = data.state === 'ok' ? (data.data.find((a) => a.id === apiId) ?? data.data[0]) : undefined;
+  const definition = useResource(
+    async () =>
+      chosen?.hasDefinition
+        ? api.get<Record<string, unknown>>(`/api/v1/apis/${enc(chosen.id)}/definition`).catch(() => null)
+        : null,
+    [chosen?.id],
+  );
+  return (
+    <section className="panel">
+      <h2>Try it</h2>
+      <Async resource={data} label="subscribed APIs">
+        {(subscribed) =>
+          subscribed.length === 0 || !chosen ? (
+            <p className="muted">
+              Subscribe this application to an API (
+              <Link to={`/applications/${props.app.id}/subscriptions`}>Subscriptions</Link>) to get a
+              ready-to-run example.
+            </p>
+          ) : (
+            <>
+              <div className="field">
+                <label htmlFor={selectId}>API</label>
+                <select id={selectId} value={chosen.id} onChange={(e) => setApiId(e.target.value)}>
+                  {subscribed.map((a) => (
+                    <option key={a.id} value={a.id}>
+                      {a.name} v{a.version}
+                    </option>
+                  ))}
+                </select>
+              </div>
+              <CopyBox
+                label="curl command"
+                multiline
+                testId="curl-command"
+                value={curlExample({
+                  gatewayUrl: config.gatewayUrl,
+                  context: chosen.context,
+                  path: definition.state === 'ok' ? samplePath(definition.data) : '',
+                  token: props.token,
+                  domainHeader: config.clientDomainHeader,
+                  allowedDomains: props.appKey.allowedDomains,
+                })}
+              />
+              {!props.token && (
+                <p className="hint">Generate an access token above, or set TOKEN in your shell first.</p>
+              )}
+            </>
+          )
+        }
+      </Async>
+    </section>
+  );
+}
