@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Logger } from '@portico/core';
 import { connectMongo, createMetrics, loadConfig } from '@portico/core';
 import type { EventPublisher } from '@portico/events';
 import { EventBus, topicNames, topicSpecs } from '@portico/events';
@@ -44,7 +45,7 @@ function listenLater(): Promise<{ server: Server; port: number }> {
 
 export async function startKeyManager(
   env: Record<string, string> = {},
-  options: { brokers?: string[]; startRelay?: boolean; keepDb?: boolean } = {},
+  options: { brokers?: string[]; startRelay?: boolean; keepDb?: boolean; logger?: Logger } = {},
 ): Promise<Running> {
   const pub = await listenLater();
   const adm = await listenLater();
@@ -70,7 +71,7 @@ export async function startKeyManager(
     ...(options.brokers ? { KAFKA_BROKERS: options.brokers.join(',') } : {}),
     ...env,
   });
-  const logger = testLogger('key-manager');
+  const logger = options.logger ?? testLogger('key-manager');
   const metrics = createMetrics('key-manager');
   const mongo = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, logger });
   const db = mongo.db;
