@@ -88,11 +88,12 @@ export function installHooks(options: HookOptions): void {
 
   async function handleJwtRevocation(ctx: KoaContextWithOIDC): Promise<void> {
     const token = ctx.oidc.params?.['token'];
-    if (!isJwt(token)) return;
-    const payload = await verifyJwt(token);
+    // RFC 7009: an invalid token is not an error.
     ctx.status = 200;
     ctx.body = '';
-    if (!payload) return; // RFC 7009: an invalid token is not an error
+    if (!isJwt(token)) return;
+    const payload = await verifyJwt(token);
+    if (!payload) return;
     if (payload['client_id'] !== ctx.oidc.client?.clientId) {
       ctx.status = 400;
       ctx.body = {
@@ -106,9 +107,9 @@ export function installHooks(options: HookOptions): void {
 
   async function handleJwtIntrospection(ctx: KoaContextWithOIDC): Promise<void> {
     const token = ctx.oidc.params?.['token'];
-    if (!isJwt(token)) return;
     ctx.status = 200;
     ctx.body = { active: false };
+    if (!isJwt(token)) return;
     const payload = await verifyJwt(token);
     if (!payload) return;
     const caller = ctx.oidc.client?.clientId;
