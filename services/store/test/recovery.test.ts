@@ -89,6 +89,8 @@ describe('recovery of interrupted operations', () => {
         body: { name: 'x' },
       });
       assert.equal(blocked.status, 409);
+      const shown = await h.call('GET', `/api/v1/applications/${app.id}`, { token: alice });
+      assert.equal(shown.body.status, 'DELETING');
     } finally {
       km.down = false;
     }
@@ -133,5 +135,37 @@ describe('recovery of interrupted operations', () => {
     await h.call('DELETE', `/api/v1/subscriptions/${sub.id}`, { token: alice });
     assert.equal((await h.call('DELETE', `/api/v1/apis/${created.body.id}`, { token: admin })).status, 204);
     assert.equal((await h.call('GET', `/api/v1/apis/${created.body.id}`, { token: admin })).status, 404);
+  });
+
+  it('lets only one of two concurrent key generations create a client', async () => {
+    const app = (await h.call('POST', '/api/v1/applications', { token: alice, body: { name: 'Racy' } })).body;
+    const before = km.clients.size;
+    const results = await Promise.all(
+      [1, 2, 3].map(() => h.call('POST', `/api/v1/applications/${app.id}/keys/PRODUCTION`, { token: alice })),
+    );
+    assert.deepEqual(results.map((r) => r.status).sort(), [201, 409, 409]);
+    assert.equal(km.clients.size, before + 1);
+  });
+
+  it('lets admins block a subscription (and developers see it blocked)', async () => {
+    const apiId = await publishedApi(h, admin, 'Blockable');
+    const app = (
+      await h.call('POST', '/api/v1/applications', { token: alice, body: { name: 'Blocked one' } })
+    ).body;
+    const sub = (
+      await h.call('POST', '/api/v1/subscriptions', {
+        token: alice,
+        body: { applicationId: app.id, apiId, tier: 'Gold' },
+      })
+    ).body;
+    const blocked = await h.call('PATCH', `/api/v1/subscriptions/${sub.id}`, {
+      token: admin,
+      body: { status: 'BLOCKED' },
+    });
+    assert.equal(blocked.status, 200);
+    assert.equal(
+      (await h.call('GET', `/api/v1/subscriptions/${sub.id}`, { token: alice })).body.status,
+      'BLOCKED',
+    );
   });
 });

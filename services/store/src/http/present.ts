@@ -57,7 +57,7 @@ export function presentApplication(a: ApplicationDoc) {
     description: a.description,
     owner: a.owner,
     tier: a.tier,
-    status: 'ACTIVE' as const,
+    status: a.deleting ? ('DELETING' as const) : ('ACTIVE' as const),
     keys,
     createdAt: iso(a.createdAt),
     updatedAt: iso(a.updatedAt),

@@ -152,7 +152,8 @@ export const application = z
     description: z.string(),
     owner: z.string(),
     tier: z.string().nullable(),
-    status: z.enum(['ACTIVE']),
+    /** DELETING: deletion has begun and finishes in the background (the key-manager was unreachable). */
+    status: z.enum(['ACTIVE', 'DELETING']),
     keys: z.array(keySummary),
     createdAt: z.string(),
     updatedAt: z.string(),
