@@ -5,7 +5,7 @@ import type { Express, RequestHandler } from 'express';
 import express from 'express';
 import type { ApplicationService } from './domain/applications.ts';
 import type { CatalogService } from './domain/catalog.ts';
-import { parseCatalog } from './domain/catalog-file.ts';
+import { parseYaml } from './domain/catalog-file.ts';
 import type { KeyService } from './domain/keys.ts';
 import { guards } from './http/auth.ts';
 import { buildOpenApi } from './http/openapi.ts';
@@ -125,7 +125,7 @@ function bodyParsers(limit: number): RequestHandler[] {
       yamlText(req, res, (err?: unknown) => {
         if (err) return next(err);
         try {
-          if (typeof req.body === 'string') req.body = rawCatalog(req.body);
+          if (typeof req.body === 'string') req.body = parseYaml(req.body, 'request body');
           next();
         } catch (e) {
           next(e);
@@ -133,12 +133,6 @@ function bodyParsers(limit: number): RequestHandler[] {
       });
     },
   ];
-}
-
-/** YAML → plain object; validation happens in the route with the one schema. */
-function rawCatalog(text: string): unknown {
-  // parseCatalog validates too; the route validates again with the same schema (harmless).
-  return parseCatalog(text, 'request body');
 }
 
 function noStoreOnApi(): RequestHandler {

@@ -273,4 +273,35 @@ describe('acceptance with the real key-manager', () => {
     // and bob cannot reach alice's things, nor admin routes
     assert.equal((await h.call('POST', '/api/v1/apis', { token: access_token, body: {} })).status, 403);
   });
+
+  it('issues JWT tokens for a JWT key and never-expiring tokens for a negative validity', async () => {
+    const alice = await session(USERS.alice);
+    const app = await alice.call('POST', '/api/v1/applications', { name: 'JWT app' });
+    const keys = await alice.call('POST', `/api/v1/applications/${app.body.id}/keys/SANDBOX`, {
+      tokenFormat: 'jwt',
+      validitySeconds: -1,
+      allowedDomains: ['ALL'],
+    });
+    assert.equal(keys.status, 201, JSON.stringify(keys.body));
+    assert.deepEqual(keys.body.allowedDomains, []);
+    const token = await alice.call('POST', `/api/v1/applications/${app.body.id}/keys/SANDBOX/token`, {});
+    assert.equal(token.status, 200, JSON.stringify(token.body));
+    assert.equal(token.body.expiresIn, null, 'never expires');
+    const [header, payload] = (token.body.accessToken as string).split('.');
+    assert.equal(JSON.parse(Buffer.from(header!, 'base64url').toString()).typ, 'at+jwt');
+    const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString());
+    assert.equal(claims.client_id, keys.body.consumerKey);
+    assert.equal(claims.key_type, 'SANDBOX');
+    assert.equal(claims.exp, undefined);
+    assert.equal((await introspect(token.body.accessToken))['active'], true);
+    // changing the format later reaches the key-manager
+    const patched = await alice.call('PATCH', `/api/v1/applications/${app.body.id}/keys/SANDBOX`, {
+      tokenFormat: 'opaque',
+      validitySeconds: 900,
+    });
+    assert.equal(patched.status, 200);
+    const opaque = await alice.call('POST', `/api/v1/applications/${app.body.id}/keys/SANDBOX/token`, {});
+    assert.equal(opaque.body.accessToken.split('.').length === 3, false);
+    assert.equal(opaque.body.expiresIn, 900);
+  });
 });

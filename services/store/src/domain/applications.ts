@@ -174,6 +174,7 @@ export class ApplicationService {
       set: { deleted: true, ownerNameKey: `deleted:${cur._id}` },
       events: applicationEvents,
     }));
+    this.logger.info({ applicationId: appId }, 'application deleted');
     this.changed();
   }
 
@@ -305,10 +306,6 @@ export class ApplicationService {
       set: { deleted: true, pairKey: `deleted:${cur._id}` },
       events: subscriptionEvents,
     }));
-  }
-
-  get log(): Logger {
-    return this.logger;
   }
 }
 

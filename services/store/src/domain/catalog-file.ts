@@ -17,11 +17,10 @@ import { parse } from 'yaml';
 import { catalogDocument } from '../http/schemas.ts';
 import type { CatalogDocument } from './catalog.ts';
 
-/** Parses YAML safely (bounded aliases, no custom tags) into a validated catalog document. */
-export function parseCatalog(text: string, source = 'catalog'): CatalogDocument {
-  let raw: unknown;
+/** Parses YAML safely (bounded aliases, unique keys); validation is the caller's (one schema). */
+export function parseYaml(text: string, source: string): unknown {
   try {
-    raw = parse(text, { maxAliasCount: 100, prettyErrors: true, uniqueKeys: true });
+    return parse(text, { maxAliasCount: 100, prettyErrors: true, uniqueKeys: true }) ?? {};
   } catch (err) {
     throw badRequest(
       `${source}: not valid YAML: ${(err as Error).message.split('\n')[0]}`,
@@ -29,7 +28,10 @@ export function parseCatalog(text: string, source = 'catalog'): CatalogDocument 
       'invalid_yaml',
     );
   }
-  return catalogDocument.parse(raw ?? {});
+}
+
+export function parseCatalog(text: string, source = 'catalog'): CatalogDocument {
+  return catalogDocument.parse(parseYaml(text, source));
 }
 
 export async function readCatalogFile(path: string): Promise<CatalogDocument> {

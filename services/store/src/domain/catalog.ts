@@ -7,7 +7,7 @@ import { badRequest, conflict, isDuplicateKey, notFound } from '@portico/core';
 import type { z } from 'zod';
 import type { apiCreate, apiUpdate, catalogDocument, tierBody } from '../http/schemas.ts';
 import { newId } from '../ids.ts';
-import type { Change } from '../outbox/entity-store.ts';
+import type { Change, EntityBase } from '../outbox/entity-store.ts';
 import { insertEntity, mutateEntity } from '../outbox/entity-store.ts';
 import { apiEvents, tierEvents } from './events.ts';
 import type { ApiDoc, Lifecycle, StoreModels, TierDoc } from './models.ts';
@@ -108,7 +108,7 @@ export class CatalogService {
       const doc = await insertEntity(
         this.models.apis,
         newId('api'),
-        { ...fields, lifecycle } as Omit<ApiDoc, keyof import('../outbox/entity-store.ts').EntityBase>,
+        { ...fields, lifecycle } as Omit<ApiDoc, keyof EntityBase>,
         apiEvents,
       );
       this.changed();
