@@ -9,6 +9,10 @@ const validity = (fallback: number) =>
     .refine((v) => v !== 0, 'must be positive, or negative for "never expires"')
     .default(fallback);
 
+/** Development defaults shared with the store's config; main.ts refuses them in production. */
+export const DEV_ADMIN_TOKEN = 'dev-key-manager-admin-token-change-me';
+export const DEV_PORTAL_SECRET = 'dev-portal-secret-change-me';
+
 /** Every environment variable the key-manager reads. The Helm chart sets exactly these. */
 export const configSchema = z.object({
   ...baseConfigShape,
@@ -20,8 +24,8 @@ export const configSchema = z.object({
   MONGO_DB: z.string().min(1).default('portico_key_manager'),
   KAFKA_BROKERS: csv('127.0.0.1:19092'),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
-  /** Bearer credential of the admin API (the store). Required in production. */
-  KEY_MANAGER_ADMIN_TOKEN: z.string().min(16).optional(),
+  /** Bearer credential of the admin API (the store). The dev default is refused in production. */
+  KEY_MANAGER_ADMIN_TOKEN: z.string().min(16).default(DEV_ADMIN_TOKEN),
   /** Key of the HMAC-SHA256 that turns token values into stored ids. Required in production. */
   TOKEN_HASH_KEY: z.string().min(32).optional(),
   /**
@@ -50,8 +54,9 @@ export const configSchema = z.object({
   GATEWAY_CLIENT_ID: z.string().min(1).max(256).default('portico-gateway'),
   GATEWAY_CLIENT_SECRET: z.string().min(16).optional(),
   PORTAL_CLIENT_ID: z.string().min(1).max(256).default('portico-portal'),
-  PORTAL_CLIENT_SECRET: z.string().min(16).optional(),
-  PORTAL_REDIRECT_URIS: csv(''),
+  /** The store's OIDC login client; the dev default matches the store's and is refused in production. */
+  PORTAL_CLIENT_SECRET: z.string().min(16).default(DEV_PORTAL_SECRET),
+  PORTAL_REDIRECT_URIS: csv('http://127.0.0.1:8082/auth/callback'),
   PORTAL_POST_LOGOUT_REDIRECT_URIS: csv(''),
   /** Demo/bootstrap users: `DOMAIN/name:password:role1|role2;...` (created when missing). */
   BOOTSTRAP_USERS: z.string().default(''),

@@ -90,7 +90,7 @@ export async function buildKeyManager(options: BuildOptions): Promise<KeyManager
       }),
     );
   }
-  if (config.PORTAL_CLIENT_SECRET) {
+  if (config.PORTAL_CLIENT_SECRET && config.PORTAL_REDIRECT_URIS.length > 0) {
     statics.push(
       staticClient(hashKey, {
         _id: config.PORTAL_CLIENT_ID,

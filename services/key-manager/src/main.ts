@@ -3,18 +3,24 @@ import { ConfigError, connectMongo, listen, mongoHealth, runService } from '@por
 import { EventBus, topicNames, topicSpecs } from '@portico/events';
 import { createAdminApp, createApp } from './app.ts';
 import type { Config } from './config.ts';
-import { configSchema } from './config.ts';
+import { configSchema, DEV_ADMIN_TOKEN, DEV_PORTAL_SECRET } from './config.ts';
 import { buildKeyManager } from './keyManager.ts';
 
 /** Secrets that have development fallbacks must be real in production. */
 function assertProductionSecrets(config: Config): void {
   if (config.NODE_ENV !== 'production') return;
-  const missing = (['TOKEN_HASH_KEY', 'KEY_MANAGER_ADMIN_TOKEN', 'GATEWAY_CLIENT_SECRET'] as const).filter(
-    (k) => !config[k],
-  );
-  if (config.COOKIE_KEYS.length === 0) missing.push('COOKIE_KEYS' as never);
-  if (missing.length > 0)
-    throw new ConfigError(missing.map((k) => `${k}: required in production (got unset)`));
+  const problems: string[] = [];
+  if (!config.TOKEN_HASH_KEY) problems.push('TOKEN_HASH_KEY: required in production (got unset)');
+  if (!config.GATEWAY_CLIENT_SECRET)
+    problems.push('GATEWAY_CLIENT_SECRET: required in production (got unset)');
+  if (config.COOKIE_KEYS.length === 0) problems.push('COOKIE_KEYS: required in production (got unset)');
+  if (config.KEY_MANAGER_ADMIN_TOKEN === DEV_ADMIN_TOKEN) {
+    problems.push('KEY_MANAGER_ADMIN_TOKEN: the development default is not allowed in production');
+  }
+  if (config.PORTAL_CLIENT_SECRET === DEV_PORTAL_SECRET) {
+    problems.push('PORTAL_CLIENT_SECRET: the development default is not allowed in production');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 await runService('key-manager', configSchema, async ({ config, logger, metrics, lifecycle }) => {
