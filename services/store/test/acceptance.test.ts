@@ -119,8 +119,13 @@ describe('acceptance with the real key-manager', () => {
   });
   after(async () => {
     await revocations?.stop();
-    await h?.close();
     await km?.stop();
+    if (km && h)
+      await h.conn
+        .useDb(km.dbName)
+        .dropDatabase()
+        .catch(() => undefined);
+    await h?.close();
   });
 
   it("runs the seed's flow: application, subscription, keys, token, regenerate, new secret, delete", async () => {
