@@ -1,0 +1,116 @@
+/**
+ * Real service processes for acceptance tests: gateway replicas and the key-manager, each
+ * `node services/<svc>/src/main.ts` with its env, logs in a temp file, stop (SIGTERM) and start
+ * again on the same ports.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, openSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { repoRoot, waitFor } from '@portico/testing';
+
+export interface ServiceProcess {
+  readonly name: string;
+  readonly env: Record<string, string>;
+  readonly running: boolean;
+  start(): Promise<void>;
+  /** SIGTERM and wait for the exit. */
+  stop(): Promise<void>;
+  logTail(lines?: number): string;
+  dispose(): Promise<void>;
+}
+
+export async function serviceProcess(
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  isReady: () => Promise<boolean>,
+): Promise<ServiceProcess> {
+  const dir = await mkdtemp(path.join(tmpdir(), `portico-${name}-`));
+  const logFile = path.join(dir, `${name}.log`);
+  let child: ChildProcess | undefined;
+  const alive = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+  const tail = (lines = 30) => {
+    try {
+      return readFileSync(logFile, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    } catch {
+      return '(no log)';
+    }
+  };
+  const stop = async () => {
+    const proc = child;
+    if (!proc || !alive()) return;
+    const exited = new Promise((r) => proc.once('exit', r));
+    proc.kill('SIGTERM');
+    const timer = setTimeout(() => proc.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  };
+  const handle: ServiceProcess = {
+    name,
+    env,
+    get running() {
+      return alive();
+    },
+    async start() {
+      if (alive()) return;
+      const fd = openSync(logFile, 'a');
+      const proc = spawn(process.execPath, [path.join(repoRoot(), script)], {
+        cwd: repoRoot(),
+        env: { PATH: process.env['PATH'] ?? '', LOG_LEVEL: 'info', ...env },
+        stdio: ['ignore', fd, fd],
+      });
+      closeSync(fd);
+      child = proc;
+      process.once('exit', () => proc.kill('SIGKILL'));
+      await waitFor(
+        async () => {
+          if (!alive()) throw new Error(`${name} exited: ${tail(10)}`);
+          return isReady();
+        },
+        { timeoutMs: 60_000, intervalMs: 100, message: `${name} not ready` },
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n--- ${logFile} ---\n${tail()}`);
+      });
+    },
+    stop,
+    logTail: tail,
+    async dispose() {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  return handle;
+}
+
+export async function httpOk(url: string): Promise<boolean> {
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await res.body?.cancel();
+    return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+export interface GatewayReplica extends ServiceProcess {
+  url: string;
+  adminUrl: string;
+}
+
+export async function gatewayReplica(
+  name: string,
+  ports: { port: number; adminPort: number },
+  env: Record<string, string>,
+): Promise<GatewayReplica> {
+  const url = `http://127.0.0.1:${ports.port}`;
+  const adminUrl = `http://127.0.0.1:${ports.adminPort}`;
+  const proc = await serviceProcess(
+    name,
+    'services/gateway/src/main.ts',
+    { ...env, PORT: String(ports.port), ADMIN_PORT: String(ports.adminPort), GATEWAY_REPLICA_ID: name },
+    () => httpOk(`${adminUrl}/readyz`),
+  );
+  return Object.assign(proc, { url, adminUrl });
+}
