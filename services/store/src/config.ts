@@ -52,3 +52,18 @@ export const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The development defaults of the shared secrets (the key-manager has the same ones). */
+const DEV_SECRETS = {
+  KEY_MANAGER_ADMIN_TOKEN: 'dev-key-manager-admin-token-change-me',
+  PORTAL_CLIENT_SECRET: 'dev-portal-secret-change-me',
+  READ_MODEL_TOKEN: 'dev-read-model-token-change-me',
+} as const;
+
+/** Problems with a configuration that would be unsafe in production (empty = fine). */
+export function productionProblems(config: Config): string[] {
+  if (config.NODE_ENV !== 'production') return [];
+  return (Object.keys(DEV_SECRETS) as Array<keyof typeof DEV_SECRETS>)
+    .filter((k) => config[k] === DEV_SECRETS[k])
+    .map((k) => `${k}: must be set in production (the development default is refused)`);
+}

@@ -1,13 +1,15 @@
 /** Composition root of the store. */
-import { connectMongo, listen, mongoHealth, runService } from '@portico/core';
+import { ConfigError, connectMongo, listen, mongoHealth, runService } from '@portico/core';
 import { EventBus, kafkaHealth, topicNames, topicSpecs } from '@portico/events';
-import { configSchema } from './config.ts';
+import { configSchema, productionProblems } from './config.ts';
 import { kafkaOffsetReader } from './domain/read-model.ts';
 import { OidcIdentityProvider } from './identity/oidc.ts';
 import { HttpKeyManagerClient } from './keymanager/http.ts';
 import { buildStore } from './store.ts';
 
 await runService('store', configSchema, async ({ config, logger, metrics, lifecycle }) => {
+  const problems = productionProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
   const mongo = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, logger });
   lifecycle.onStop('mongo', () => mongo.close());
 
