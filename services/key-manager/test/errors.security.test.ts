@@ -4,6 +4,7 @@
  * code or secret reaches the logs.
  */
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { memoryLogger } from '@portico/testing';
 import type { Running } from './harness.ts';
@@ -179,6 +180,22 @@ describe('RFC 6749 error bodies, 4xx never 500', () => {
     assert.equal(interaction.status, 400);
     const login = await fetch(`${km.issuer}/interaction/doesnotexist/login`, form('username=a&password=b'));
     assert.equal(login.status, 400);
+  });
+
+  test('pages rendered by oidc-provider (logout, errors) carry a CSP; only hash-pinned script', async () => {
+    for (const path of ['/session/end', '/auth?client_id=nope']) {
+      const res = await fetch(`${km.issuer}${path}`, { redirect: 'manual' });
+      const csp = res.headers.get('content-security-policy') ?? '';
+      assert.match(csp, /default-src 'none'/, path);
+      assert.doesNotMatch(csp, /unsafe-inline/, path);
+      // The only script allowed is oidc-provider's form_post auto-submit, pinned by its hash.
+      const html = await res.text();
+      const script = /<script>([\s\S]*?)<\/script>/.exec(html)?.[1];
+      if (script !== undefined) {
+        const digest = createHash('sha256').update(script).digest('base64');
+        assert.ok(csp.includes(`'sha256-${digest}'`), `${path}: inline script not pinned by the CSP`);
+      }
+    }
   });
 
   test('admin API: invalid JSON is 400, oversized body 413', async () => {

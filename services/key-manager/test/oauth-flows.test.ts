@@ -411,3 +411,23 @@ describe('password grant (WSO2-compatible)', () => {
     void GATEWAY_SECRET;
   });
 });
+
+describe('metrics', () => {
+  test('tokens issued by grant and format, introspection latency and outbox gauges on the admin port', async () => {
+    const text = await (await fetch(`${km.admin}/metrics`)).text();
+    assert.match(
+      text,
+      /keymanager_tokens_issued_total\{[^}]*grant="client_credentials"[^}]*format="opaque"[^}]*\} [1-9]/,
+    );
+    assert.match(
+      text,
+      /keymanager_tokens_issued_total\{[^}]*grant="client_credentials"[^}]*format="jwt"[^}]*\} [1-9]/,
+    );
+    assert.match(text, /keymanager_tokens_issued_total\{[^}]*grant="password"[^}]*\} [1-9]/);
+    assert.match(text, /keymanager_tokens_issued_total\{[^}]*grant="refresh_token"[^}]*\} [1-9]/);
+    assert.match(text, /keymanager_introspection_duration_seconds_count\{[^}]*active="true"[^}]*\} [1-9]/);
+    assert.match(text, /keymanager_outbox_pending\{[^}]*\} \d+/);
+    assert.match(text, /keymanager_outbox_oldest_pending_age_seconds\{[^}]*\} [\d.]+/);
+    assert.equal((await fetch(`${km.issuer}/metrics`)).status, 404, 'metrics are not public');
+  });
+});

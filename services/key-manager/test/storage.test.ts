@@ -9,6 +9,7 @@ import { after, test } from 'node:test';
 import { uniqueName } from '@portico/testing';
 import type { Running } from './harness.ts';
 import { createClient, introspect, startKeyManager, tokenRequest } from './harness.ts';
+import { authorizationCodeFlow, discover } from './oauthClient.ts';
 
 const running: Running[] = [];
 after(async () => {
@@ -97,6 +98,34 @@ test('a user of a mapped domain has tokens only in that partition; no raw token 
   assert.equal(sealed?.['sealed'].kid, 'k2', 'the first key of the keyring encrypts');
   assert.equal((await introspect(km, bob.access_token))['active'], true);
   assert.equal((await introspect(km, alice.access_token))['active'], false);
+});
+
+test('the authorization code flow also keeps a mapped user in the partition (code, access, refresh)', async () => {
+  const km = await start();
+  await addUser(km, 'PARTNERS.EXAMPLE.COM', 'gina');
+  const redirectUri = 'http://127.0.0.1:7777/cb';
+  const c = await createClient(km, {
+    grantTypes: ['authorization_code', 'refresh_token'],
+    redirectUris: [redirectUri],
+  });
+  const as = await discover(km);
+  const { tokens } = await authorizationCodeFlow(
+    km,
+    as,
+    { id: c.clientId, secret: c.clientSecret, redirectUri },
+    { username: 'PARTNERS.EXAMPLE.COM/gina', password: 'correct horse battery' },
+    'default',
+  );
+  assert.ok(tokens.access_token.startsWith('A~'));
+  const db = km.mongo.db;
+  assert.ok(db);
+  const gina = { accountId: 'PARTNERS.EXAMPLE.COM/gina' };
+  assert.equal(await db.collection('oidc_authorization_code__A').countDocuments(gina), 1);
+  assert.equal(await db.collection('oidc_access_token__A').countDocuments(gina), 1);
+  assert.equal(await db.collection('oidc_refresh_token__A').countDocuments(gina), 1);
+  for (const name of ['oidc_authorization_code', 'oidc_access_token', 'oidc_refresh_token']) {
+    assert.equal(await db.collection(name).countDocuments(gina), 0, name);
+  }
 });
 
 test('a token naming an unknown partition is simply not found', async () => {

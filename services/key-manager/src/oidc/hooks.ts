@@ -30,6 +30,9 @@ export interface HookOptions {
   metrics: Metrics;
 }
 
+const PROVIDER_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; base-uri 'none'; frame-ancestors 'none'";
+
 export function isDependencyDown(err: unknown): boolean {
   if (isMongoUnavailable(err)) return true;
   const name = (err as { name?: unknown } | null)?.name;
@@ -128,6 +131,10 @@ export function installHooks(options: HookOptions): void {
 
   provider.use(async (ctx, next) => {
     const started = process.hrtime.bigint();
+    // Pages oidc-provider renders (errors, logout, form_post) get the same CSP as ours; form_post
+    // adds the hash of its one inline script to script-src, nothing else may run.
+    ctx.set('content-security-policy', PROVIDER_CSP);
+    ctx.set('x-frame-options', 'DENY');
     await requestScope.run(ctx as KoaContextWithOIDC, next);
     const octx = ctx as KoaContextWithOIDC;
     const route = octx.oidc?.route;
