@@ -159,10 +159,14 @@ async function copyText(text: string, fallbackFrom: HTMLElement | null): Promise
 export function CopyBox(props: { label: string; value: string; multiline?: boolean; testId?: string }) {
   const ref = useRef<HTMLElement>(null);
   const [status, setStatus] = useState('');
+  const timer = useRef<number | undefined>(undefined);
   const copy = async () => {
     const ok = await copyText(props.value, ref.current);
     setStatus(ok ? 'Copied' : 'Selected: press Ctrl+C to copy');
+    window.clearTimeout(timer.current);
+    timer.current = window.setTimeout(() => setStatus(''), 4000);
   };
+  useEffect(() => () => window.clearTimeout(timer.current), []);
   return (
     <div className="copybox">
       <div className="copybox-head">
@@ -247,7 +251,13 @@ export function formatTier(t: {
   burst?: number | null;
 }): string {
   if (t.requests === null) return 'Unlimited';
-  return `${t.requests.toLocaleString('en')} requests per ${formatSeconds(t.unitSeconds)}`;
+  return `${t.requests.toLocaleString('en')} requests per ${formatUnit(t.unitSeconds)}`;
+}
+
+/** "minute", "10 minutes": the unit of a rate (per …). */
+function formatUnit(s: number): string {
+  const d = formatSeconds(s);
+  return d.startsWith('1 ') ? d.slice(2) : d;
 }
 
 export function formatSeconds(s: number): string {
@@ -258,9 +268,9 @@ export function formatSeconds(s: number): string {
     [60, 'minute'],
   ];
   for (const [n, name] of units) {
-    if (s % n === 0 && s >= n) return s === n ? name : `${s / n} ${name}s`;
+    if (s % n === 0 && s >= n) return s === n ? `1 ${name}` : `${s / n} ${name}s`;
   }
-  return s === 1 ? 'second' : `${s} seconds`;
+  return s === 1 ? '1 second' : `${s} seconds`;
 }
 
 export function LifecycleBadge(props: { state: string }) {

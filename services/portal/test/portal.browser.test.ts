@@ -33,6 +33,10 @@ async function user(): Promise<BrowserUser> {
 // biome-ignore lint/performance/useDomNodeTextContent: rendered text is what is asserted
 const textOf = (l: Locator): Promise<string> => l.innerText();
 
+/** A link of the application page's section navigation (Overview, Subscriptions, Keys). */
+const appSection = (page: Page, name: string) =>
+  page.getByRole('navigation', { name: 'Application sections' }).getByRole('link', { name });
+
 const clipboard = (page: Page) => page.evaluate(() => navigator.clipboard.readText());
 
 /** Runs a copied shell command (a curl through the gateway on loopback) and returns its output. */
@@ -139,7 +143,7 @@ describe('portal in the browser', () => {
     await screenshot(page, '04-application');
 
     // Subscribe it to the API with a tier.
-    await page.getByRole('link', { name: 'Subscriptions' }).click();
+    await appSection(page, 'Subscriptions').click();
     await page.getByText('No subscriptions yet').waitFor();
     await page.getByLabel('API', { exact: true }).selectOption({ label: `${DEMO_API.name} v1.0.0` });
     await page.getByLabel('Tier').selectOption('Gold');
@@ -150,7 +154,7 @@ describe('portal in the browser', () => {
     await screenshot(page, '05-subscriptions');
 
     // Keys: the Production tab; wrong input is explained before anything is sent.
-    await page.getByRole('link', { name: 'Keys' }).click();
+    await appSection(page, 'Keys').click();
     const tab = page.getByRole('tab', { name: 'Production keys' });
     assert.equal(await tab.getAttribute('aria-selected'), 'true');
     const panel = page.getByRole('tabpanel', { name: 'Production keys' });
@@ -341,7 +345,7 @@ describe('portal in the browser', () => {
     await dialog.getByRole('button', { name: 'Unsubscribe' }).click();
     await page.getByText('No subscriptions yet').waitFor();
 
-    await page.getByRole('link', { name: 'Keys' }).click();
+    await appSection(page, 'Keys').click();
     const panel = page.getByRole('tabpanel', { name: 'Production keys' });
     await panel.getByRole('button', { name: 'Revoke production keys' }).click();
     await page
@@ -350,7 +354,7 @@ describe('portal in the browser', () => {
       .click();
     await panel.getByRole('button', { name: 'Generate keys' }).waitFor();
 
-    await page.getByRole('link', { name: 'Overview' }).click();
+    await appSection(page, 'Overview').click();
     await page.getByRole('button', { name: 'Delete application' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete application' }).click();
     await page.waitForURL(`${stack.storeUrl}/applications`);
@@ -363,7 +367,7 @@ describe('portal in the browser', () => {
     await page.getByLabel('Name').fill('Retry demo');
     await page.getByRole('button', { name: 'Create application' }).click();
     await page.getByRole('heading', { level: 1, name: 'Retry demo' }).waitFor();
-    await page.getByRole('link', { name: 'Keys' }).click();
+    await appSection(page, 'Keys').click();
     const panel = page.getByRole('tabpanel', { name: 'Production keys' });
     await panel.getByRole('button', { name: 'Generate keys' }).click();
     await panel.getByTestId('consumer-key-production').waitFor();

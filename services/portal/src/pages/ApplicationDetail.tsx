@@ -229,6 +229,11 @@ function Subscriptions(props: { app: Application }) {
                   </tbody>
                 </table>
               )}
+              {subs.length > 0 && props.app.keys.length === 0 && (
+                <p className="hint">
+                  Next: generate keys on the <Link to={`/applications/${props.app.id}/keys`}>Keys</Link> tab.
+                </p>
+              )}
             </section>
             <SubscribeHere app={props.app} apis={apis} subs={subs} tiers={tiers} onDone={data.reload} />
             {confirm.dialog}

@@ -260,6 +260,7 @@ function KeySettingsForm(props: {
               aria-invalid={invalid}
               aria-describedby={describedBy}
               spellCheck={false}
+              placeholder="Any domain"
               onChange={(e) => setDomains(e.target.value)}
             />
           )}
