@@ -117,7 +117,9 @@ describe('clients', () => {
     });
     assert.equal(patched.status, 200);
     assert.equal((await appToken(c)).split('.').length, 3);
+    const before = await appToken(c);
     await km.adminFetch(`/admin/clients/${c.clientId}`, { method: 'PATCH', body: { disabled: true } });
+    assert.equal((await introspect(km, before))['active'], false, 'disabling revokes the tokens');
     const refused = await tokenRequest(
       km,
       { id: c.clientId, secret: c.clientSecret },

@@ -57,6 +57,11 @@ describe('discovery and keys', () => {
     assert.ok(!JSON.stringify(body).includes('evil.example'));
   });
 
+  test('interaction page headers stay on the pages: JWKS and discovery are cacheable JSON', async () => {
+    const res = await fetch(`${km.issuer}/jwks`);
+    assert.equal(res.headers.get('cache-control')?.includes('no-store') ?? false, false);
+  });
+
   test('JWKS publishes public keys only, with a self-signed certificate', async () => {
     const jwks = (await (await fetch(`${km.issuer}/jwks`)).json()) as {
       keys: Array<Record<string, unknown>>;

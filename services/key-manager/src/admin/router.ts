@@ -123,6 +123,8 @@ export function adminRouter(deps: AdminDeps): Router {
       const current = await clients.get(id);
       if (!current) throw notFound('No such client', 'client_not_found');
       needsRedirect(patch.grantTypes ?? current.grantTypes, patch.redirectUris ?? current.redirectUris);
+      // Disabling a key ends its tokens (re-enabling does not bring them back).
+      if (patch.disabled === true && !current.disabled) await outbox.clientTokensRevoked(id);
       const doc = await clients.update(id, patch);
       if (!doc) throw notFound('No such client', 'client_not_found');
       res.json(viewOf(doc));

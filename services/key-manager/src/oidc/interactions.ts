@@ -25,7 +25,7 @@ export function interactionsRouter(options: {
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: 8 * 1024, parameterLimit: 20 });
 
-  router.use((_req, res, next) => {
+  router.use(['/interaction', '/assets'], (_req, res, next) => {
     res.setHeader('content-security-policy', PAGE_CSP);
     res.setHeader('cache-control', 'no-store');
     res.setHeader('x-frame-options', 'DENY');
