@@ -226,7 +226,7 @@ describe('portal in the browser', () => {
     assert.deepEqual(alice.problems, []);
   });
 
-  test('regenerating the access token revokes the previous one; a 4xx shows the API message', async () => {
+  test('regenerating the access token revokes the previous one; key settings can be changed; a 4xx shows the API message', async () => {
     assert.ok(state.aliceAppUrl && state.token, 'needs the previous journey');
     const { page } = users[0]!;
     await page.goto(`${state.aliceAppUrl}/keys`);
@@ -244,6 +244,18 @@ describe('portal in the browser', () => {
     });
     assert.equal((await stack.introspect(fresh))['active'], true);
     await panel.getByRole('button', { name: 'Regenerate access token' }).waitFor();
+
+    // Allowed domains and token validity can be changed later, with the same validation.
+    await panel.getByLabel('Allowed domains').fill('ALL\napp.example.com');
+    await panel.getByRole('button', { name: 'Save settings' }).click();
+    await panel.getByText('“ALL” cannot be combined with other domains.').waitFor();
+    await panel.getByLabel('Allowed domains').fill('*.example.com');
+    await panel.getByLabel('Token validity (seconds)').fill('-1');
+    await panel.getByRole('button', { name: 'Save settings' }).click();
+    await panel.getByText('Settings saved.').waitFor();
+    await page.reload();
+    assert.equal(await panel.getByLabel('Allowed domains').inputValue(), '*.example.com');
+    assert.equal(await panel.getByLabel('Token validity (seconds)').inputValue(), '-1');
 
     // A 4xx from the API: its message is shown as is.
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Applications' }).click();

@@ -188,7 +188,6 @@ function KeyPanel(props: {
           </div>
         </section>
         <TokenPanel path={path} kind={kind} token={token} onToken={setToken} validity={key.validitySeconds} />
-        <CurlPanel app={props.app} appKey={key} token={token?.accessToken} />
       </div>
       <div>
         <KeySettingsForm
@@ -201,6 +200,9 @@ function KeyPanel(props: {
             props.onChange();
           }}
         />
+      </div>
+      <div className="span-2">
+        <CurlPanel app={props.app} appKey={key} token={token?.accessToken} />
         <section className="panel panel-danger">
           <h2>Revoke keys</h2>
           <p>Revoking deletes the consumer key and revokes all of its tokens.</p>
