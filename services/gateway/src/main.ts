@@ -112,12 +112,8 @@ await runService('gateway', configSchema, async ({ config, logger, metrics, life
   ];
   const revocationsLoaded = () => revocations?.isCaughtUp() === true;
 
-  const lagTimer = setInterval(() => {
-    if (revocations) gatewayMetrics.consumerLag.set({ consumer: 'revocations' }, revocations.lag());
-    if (entities) gatewayMetrics.consumerLag.set({ consumer: 'entities' }, entities.lag());
-  }, 1000);
-  lagTimer.unref();
-  lifecycle.onStop('lag-timer', () => clearInterval(lagTimer));
+  gatewayMetrics.lagSources.set('revocations', () => revocations?.lag() ?? 0);
+  gatewayMetrics.lagSources.set('entities', () => entities?.lag() ?? 0);
 
   const services = {
     logger,

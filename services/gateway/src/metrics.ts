@@ -11,6 +11,8 @@ export interface GatewayMetrics {
   revocationLag: Histogram<'replica'>;
   revocationsApplied: Counter<'type'>;
   consumerLag: Gauge<'consumer'>;
+  /** Sources read when /metrics is scraped: consumer name -> messages not yet applied. */
+  lagSources: Map<string, () => number>;
   rateLimited: Counter<'api' | 'scope'>;
   rateLimitBypassed: Counter<'mode'>;
   redisErrors: Counter<'op'>;
@@ -22,7 +24,9 @@ const LATENCY_BUCKETS = [
 
 export function createGatewayMetrics(metrics: Metrics): GatewayMetrics {
   const registers = [metrics.registry];
+  const lagSources = new Map<string, () => number>();
   return {
+    lagSources,
     requests: new promClient.Counter({
       name: 'gateway_requests_total',
       help: 'Proxied requests by API (id, or "unmatched") and response status',
@@ -73,6 +77,9 @@ export function createGatewayMetrics(metrics: Metrics): GatewayMetrics {
       help: 'Kafka messages known but not yet applied, by consumer',
       labelNames: ['consumer'] as const,
       registers,
+      collect() {
+        for (const [consumer, lag] of lagSources) this.set({ consumer }, lag());
+      },
     }),
     rateLimited: new promClient.Counter({
       name: 'gateway_rate_limited_total',

@@ -1,7 +1,10 @@
-import type { HealthCheck, Logger } from '@portico/core';
+import type { Logger } from '@portico/core';
 import { Redis } from 'ioredis';
 
 /**
+ * Redis is deliberately not a readiness check: without it the gateway keeps serving from its
+ * in-process cache and the key-manager (docs/adr/0032).
+ *
  * A Redis client that never queues commands while disconnected (so a Redis outage fails fast
  * instead of hanging requests) and keeps reconnecting in the background.
  */
@@ -24,14 +27,4 @@ export function createRedis(url: string, logger: Logger, commandTimeoutMs = 250)
     logger.info('redis ready');
   });
   return redis;
-}
-
-export function redisHealth(redis: Redis): HealthCheck {
-  return {
-    name: 'redis',
-    async check() {
-      if (redis.status !== 'ready') throw new Error(`redis ${redis.status}`);
-      await redis.ping();
-    },
-  };
 }

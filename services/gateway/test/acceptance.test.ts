@@ -350,6 +350,29 @@ describe('gateway replicas with the real key-manager, Kafka and Redis', () => {
     assert.ok(Number(last?.headers.get('ratelimit-reset')) > 0);
   });
 
+  it('exposes per-replica metrics: revocation lag, consumer lag, cache hits by level, validation source, rate-limited requests', async () => {
+    const text = await (await fetch(`${a.adminUrl}/metrics`)).text();
+    for (const pattern of [
+      /gateway_revocation_lag_seconds_count\{[^}]*replica="gw-a"[^}]*\} [1-9]/,
+      /gateway_consumer_lag_messages\{[^}]*consumer="revocations"/,
+      /gateway_token_cache_lookups_total\{[^}]*level="l1",result="hit"/,
+      /gateway_token_validations_total\{[^}]*source="introspection",outcome="valid"/,
+      /gateway_token_validations_total\{[^}]*source="jwt",outcome="valid"/,
+      /gateway_rate_limited_total\{[^}]*api="api_limited",scope="subscription"/,
+      /gateway_requests_total\{[^}]*api="api_acc",status="200"/,
+    ]) {
+      assert.ok(
+        pattern.test(text),
+        `metrics lack ${pattern}:\n${text
+          .split('\n')
+          .filter((l) => l.startsWith('gateway_'))
+          .join('\n')}`,
+      );
+    }
+    const publicMetrics = await fetch(`${a.url}/metrics`);
+    assert.notEqual(publicMetrics.status, 200, 'metrics must not be on the public port');
+  });
+
   it('a replica restarted after revocations is not ready before its replay ends and rejects revoked tokens from its first request', async () => {
     assert.equal(revoked.length, 2, 'needs the revoked tokens of the revocation tests');
     await b.stop();
