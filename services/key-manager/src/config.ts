@@ -63,6 +63,8 @@ export const configSchema = z.object({
   /** Token endpoint requests per minute. */
   TOKEN_RATE_LIMIT_PER_IP: positiveInt(600),
   TOKEN_RATE_LIMIT_PER_CLIENT: positiveInt(300),
+  /** Login form submissions per minute and client IP (password guessing). */
+  LOGIN_RATE_LIMIT_PER_IP: positiveInt(30),
   OUTBOX_POLL_MS: positiveInt(1000),
   OUTBOX_BATCH_SIZE: positiveInt(200),
   /** Retention of the compacted revocation topic: at least the longest token lifetime. */

@@ -163,7 +163,12 @@ export async function buildKeyManager(options: BuildOptions): Promise<KeyManager
         await options.ensureTopics();
         topicsReady = true;
       }
-      await options.publisher.publish(topic, events);
+      try {
+        await options.publisher.publish(topic, events);
+      } catch (err) {
+        topicsReady = options.ensureTopics === undefined; // the topic may have gone: check again
+        throw err;
+      }
     },
   };
   const relay = new OutboxRelay({
@@ -199,7 +204,13 @@ export async function buildKeyManager(options: BuildOptions): Promise<KeyManager
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       logger,
     }),
-    interactions: interactionsRouter({ provider, users, domains, logger }),
+    interactions: interactionsRouter({
+      provider,
+      users,
+      domains,
+      logger,
+      loginsPerIp: config.LOGIN_RATE_LIMIT_PER_IP,
+    }),
   };
 }
 

@@ -256,6 +256,27 @@ describe('protection', () => {
     }
   });
 
+  test('login form submissions are rate limited per IP (429, HTML)', async () => {
+    const limited = await startKeyManager({ LOGIN_RATE_LIMIT_PER_IP: '2' });
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i += 1) {
+        const res = await fetch(
+          `${limited.issuer}/interaction/any/login`,
+          form('username=alice&password=guess'),
+        );
+        statuses.push(res.status);
+        if (res.status === 429) {
+          assert.ok(res.headers.get('retry-after'));
+          assert.match(res.headers.get('content-type') ?? '', /html/);
+        }
+      }
+      assert.deepEqual(statuses, [400, 400, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+
   test('no token, secret or password in the logs', async () => {
     await km.adminFetch('/admin/userstores/PRIMARY/users', {
       method: 'POST',

@@ -88,3 +88,32 @@ test('with Kafka stopped 100 revocations answer 200; after restart all 100 event
     assert.ok(!JSON.stringify(event).includes(token), 'no raw token on the topic');
   }
 });
+
+test('"every token issued before T" reaches the topic as one event per client and per domain', async () => {
+  const c = await createClient(km, {});
+  const res = await km.adminFetch('/admin/revocations', {
+    method: 'POST',
+    body: { issuedBefore: new Date().toISOString() },
+  });
+  assert.equal(res.status, 200);
+  const clients = new Set<string>();
+  const domains = new Set<string>();
+  const consumer = await km.bus.consume({
+    broadcast: true,
+    topics: [km.topic],
+    schema: revocationEvent,
+    handle: (event) => {
+      if (event.type === 'client.tokens_revoked') clients.add(event.data.clientId);
+      if (event.type === 'domain.tokens_revoked') domains.add(event.data.domain);
+    },
+  });
+  try {
+    await waitFor(() => clients.has(c.clientId) && domains.size === 3, {
+      timeoutMs: 60_000,
+      message: 'expanded revocation events consumed',
+    });
+  } finally {
+    await consumer.stop();
+  }
+  assert.deepEqual([...domains].sort(), ['PARTNERS.EXAMPLE.COM', 'PRIMARY', 'STAFF.EXAMPLE.COM']);
+});

@@ -4,8 +4,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import * as oauth from 'oauth4webapi';
 import type { Running } from './harness.ts';
 import { createClient, introspect, startKeyManager, tokenRequest } from './harness.ts';
+import { driveAuthorization } from './oauthClient.ts';
 
 let km: Running;
 let client: { id: string; secret: string };
@@ -34,8 +36,8 @@ async function login(): Promise<{ access_token: string; refresh_token: string }>
   return (await res.json()) as { access_token: string; refresh_token: string };
 }
 
-const refresh = (token: string) =>
-  tokenRequest(km, client, { grant_type: 'refresh_token', refresh_token: token });
+const refresh = (token: string, as: { id: string; secret: string } = client) =>
+  tokenRequest(km, as, { grant_type: 'refresh_token', refresh_token: token });
 
 test('reusing a rotated refresh token revokes the whole grant', async () => {
   const first = await login();
@@ -73,4 +75,42 @@ test('20 concurrent refreshes with one refresh token: exactly one success, zero 
     const body = (await r.json()) as { error?: string };
     if (r.status !== 200) assert.equal(body.error, 'invalid_grant');
   }
+});
+
+test('replaying an authorization code revokes the tokens issued from it', async () => {
+  const redirectUri = 'http://127.0.0.1:7777/cb';
+  const c = await createClient(km, {
+    grantTypes: ['authorization_code', 'refresh_token'],
+    redirectUris: [redirectUri],
+  });
+  const verifier = oauth.generateRandomCodeVerifier();
+  const url = new URL(`${km.issuer}/auth`);
+  url.search = new URLSearchParams({
+    client_id: c.clientId,
+    redirect_uri: redirectUri,
+    response_type: 'code',
+    scope: 'default',
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+  }).toString();
+  const { callback } = await driveAuthorization(km, url, redirectUri, {
+    username: 'alice',
+    password: 'correct horse battery',
+  });
+  const code = callback.searchParams.get('code') as string;
+  const exchange = () =>
+    tokenRequest(
+      km,
+      { id: c.clientId, secret: c.clientSecret },
+      { grant_type: 'authorization_code', code, redirect_uri: redirectUri, code_verifier: verifier },
+    );
+  const first = await exchange();
+  assert.equal(first.status, 200);
+  const tokens = (await first.json()) as { access_token: string; refresh_token: string };
+  assert.equal((await introspect(km, tokens.access_token))['active'], true);
+  const replay = await exchange();
+  assert.equal(replay.status, 400);
+  assert.equal(((await replay.json()) as { error: string }).error, 'invalid_grant');
+  assert.equal((await introspect(km, tokens.access_token))['active'], false);
+  assert.equal((await refresh(tokens.refresh_token, { id: c.clientId, secret: c.clientSecret })).status, 400);
 });

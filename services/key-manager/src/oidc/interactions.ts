@@ -13,6 +13,7 @@ import type Provider from 'oidc-provider';
 import { parseUserName } from '../users/domains.ts';
 import type { UserStore } from '../users/userStore.ts';
 import { isDependencyDown } from './hooks.ts';
+import { FixedWindowLimiter } from './oauthMiddleware.ts';
 import { consentPage, errorPage, loginPage, PAGE_CSP, STYLESHEET } from './pages.ts';
 
 export function interactionsRouter(options: {
@@ -20,6 +21,7 @@ export function interactionsRouter(options: {
   users: UserStore;
   domains: ReadonlySet<string>;
   logger: Logger;
+  loginsPerIp: number;
 }): Router {
   const { provider } = options;
   const router = express.Router();
@@ -57,7 +59,17 @@ export function interactionsRouter(options: {
     return html(res, 400, errorPage('Unsupported step', 'This sign-in step is not supported.'));
   });
 
+  const logins = new FixedWindowLimiter(options.loginsPerIp);
   router.post('/interaction/:uid/login', form, async (req, res) => {
+    const wait = logins.hit(req.socket.remoteAddress ?? 'unknown');
+    if (wait > 0) {
+      res.setHeader('retry-after', String(wait));
+      return html(
+        res,
+        429,
+        errorPage('Too many attempts', 'Too many sign-in attempts. Wait a minute and try again.'),
+      );
+    }
     const details = await provider.interactionDetails(req, res);
     const body = (req.body ?? {}) as Record<string, unknown>;
     const username = typeof body['username'] === 'string' ? body['username'] : '';
