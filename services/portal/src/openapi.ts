@@ -3,7 +3,7 @@ export interface Operation {
   method: string;
   path: string;
   summary: string;
-  parameters: { name: string; in: string; required: boolean }[];
+  parameters: { name: string; in: string; required: boolean; example?: string }[];
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'];
@@ -14,13 +14,19 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function params(list: unknown): Operation['parameters'] {
   if (!Array.isArray(list)) return [];
-  return list
-    .filter(isRecord)
-    .flatMap((p) =>
-      typeof p['name'] === 'string'
-        ? [{ name: p['name'], in: String(p['in'] ?? ''), required: p['required'] === true }]
-        : [],
-    );
+  return list.filter(isRecord).flatMap((p) => {
+    if (typeof p['name'] !== 'string') return [];
+    const schema = isRecord(p['schema']) ? p['schema'] : {};
+    const example = p['example'] ?? schema['example'];
+    return [
+      {
+        name: p['name'],
+        in: String(p['in'] ?? ''),
+        required: p['required'] === true,
+        ...(typeof example === 'string' || typeof example === 'number' ? { example: String(example) } : {}),
+      },
+    ];
+  });
 }
 
 export function operationsOf(doc: Record<string, unknown>): Operation[] {
@@ -46,9 +52,16 @@ export function operationsOf(doc: Record<string, unknown>): Operation[] {
   return out;
 }
 
-/** A path to show in a curl example: the first GET without path parameters ('' when none). */
+/**
+ * A path to show in a curl example: the first GET without path parameters, with its required
+ * query parameters filled with their example (or "value"); '' when there is none.
+ */
 export function samplePath(doc: Record<string, unknown> | null): string {
   if (!doc) return '';
   const op = operationsOf(doc).find((o) => o.method === 'get' && !o.path.includes('{'));
-  return op ? op.path : '';
+  if (!op) return '';
+  const query = op.parameters
+    .filter((p) => p.in === 'query' && p.required)
+    .map((p) => `${encodeURIComponent(p.name)}=${encodeURIComponent(p.example ?? 'value')}`);
+  return query.length > 0 ? `${op.path}?${query.join('&')}` : op.path;
 }

@@ -104,6 +104,9 @@ describe('portal in the browser', () => {
     await page.goto(`${stack.storeUrl}/`);
     await page.getByRole('heading', { name: 'Build on our APIs' }).waitFor();
     await screenshot(page, '01-welcome');
+    // Keyboard users first meet the skip link, which lands them on the content.
+    await page.keyboard.press('Tab');
+    assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
     await signIn(alice, stack.storeUrl, 'alice');
     assert.match(await textOf(page.locator('header')), /PRIMARY\/alice/);
     assert.doesNotMatch(await textOf(page.locator('header')), /Manage APIs/, 'no admin pages for developers');
@@ -195,7 +198,7 @@ describe('portal in the browser', () => {
     const curl = await clipboard(page);
     assert.ok(curl.includes(`Authorization: Bearer ${token}`), curl);
     assert.ok(curl.includes("'Origin: https://app.example.com'"), curl);
-    assert.ok(curl.includes(`'${stack.gatewayUrl}/twitter/1.0.0/search.atom'`), curl);
+    assert.ok(curl.includes(`'${stack.gatewayUrl}/twitter/1.0.0/search.atom?q=cat'`), curl);
     await screenshot(page, '07-keys-production');
 
     // It works through the gateway (once the gateway has followed the store's events)…

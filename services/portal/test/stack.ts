@@ -98,7 +98,9 @@ export async function startStack(): Promise<Stack> {
               '/search.atom': {
                 get: {
                   summary: 'Search posts as an Atom feed',
-                  parameters: [{ name: 'q', in: 'query', required: true, schema: { type: 'string' } }],
+                  parameters: [
+                    { name: 'q', in: 'query', required: true, schema: { type: 'string', example: 'cat' } },
+                  ],
                 },
               },
               '/posts/{id}': { get: { summary: 'One post' }, delete: { summary: 'Delete a post' } },
@@ -272,7 +274,28 @@ export async function signIn(u: BrowserUser, storeUrl: string, who: UserName): P
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
 
+/**
+ * Saves a full-page screenshot, after checking the page's accessible basics: every visible form
+ * control and button has a name (label, aria-label or text), and the document has a title.
+ */
 export async function screenshot(page: Page, name: string): Promise<string> {
+  const unnamed = await page.evaluate(() =>
+    [...document.querySelectorAll('input, select, textarea, button')]
+      .filter((el) => {
+        const control = el as HTMLInputElement;
+        if (control.type === 'hidden' || control.closest('[hidden], dialog:not([open])')) return false;
+        const labelled =
+          (control.labels?.length ?? 0) > 0 ||
+          control.hasAttribute('aria-label') ||
+          control.hasAttribute('aria-labelledby') ||
+          (el.tagName === 'BUTTON' && (el.textContent ?? '').trim() !== '');
+        return !labelled;
+      })
+      .map((el) => el.outerHTML.slice(0, 120)),
+  );
+  if (unnamed.length > 0)
+    throw new Error(`${name}: controls without an accessible name: ${unnamed.join(' | ')}`);
+  if (!(await page.title())) throw new Error(`${name}: the page has no title`);
   await mkdir(ARTIFACTS, { recursive: true });
   const file = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage: true });
