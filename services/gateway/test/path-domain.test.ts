@@ -69,6 +69,9 @@ describe('allowed domains', () => {
     assert.equal(hostOf('ftp://app.example.com'), undefined);
     assert.equal(hostOf('null'), 'null');
     assert.equal(hostOf('a b'), undefined);
+    assert.equal(hostOf('user@app.example.com'), undefined);
+    assert.equal(hostOf('bücher.example'), 'xn--bcher-kva.example');
+    assert.equal(hostOf('10.1.2.3:80'), '10.1.2.3');
   });
 
   it('empty list or ALL: any domain, header optional', () => {

@@ -45,21 +45,16 @@ export function checkDomain(
 
 /** Host name of a bare `host[:port]` or of an http(s) URL; undefined when it is neither. */
 export function hostOf(value: string): string | undefined {
-  let host: string;
-  if (value.includes('://')) {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      return undefined;
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-    host = url.hostname;
-  } else {
-    const m = /^([A-Za-z0-9.-]+)(?::\d{1,5})?$/.exec(value);
-    if (!m?.[1]) return undefined;
-    host = m[1];
+  // A bare host goes through the same URL parser (IDN -> punycode, case folding) as a URL.
+  const isUrl = value.includes('://');
+  if (!isUrl && /[/@?#\\\s]/.test(value)) return undefined;
+  let url: URL;
+  try {
+    url = new URL(isUrl ? value : `http://${value}`);
+  } catch {
+    return undefined;
   }
-  host = host.toLowerCase().replace(/\.$/, '');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  const host = url.hostname.replace(/\.$/, '');
   return /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(host) ? host : undefined;
 }
