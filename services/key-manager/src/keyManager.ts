@@ -210,6 +210,7 @@ export async function buildKeyManager(options: BuildOptions): Promise<KeyManager
       domains,
       logger,
       loginsPerIp: config.LOGIN_RATE_LIMIT_PER_IP,
+      basePath: new URL(config.ISSUER).pathname.replace(/\/$/, ''),
     }),
   };
 }

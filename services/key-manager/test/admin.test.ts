@@ -335,3 +335,40 @@ describe('revocations and users', () => {
     );
   });
 });
+
+describe('bootstrap users (demo data)', () => {
+  test('BOOTSTRAP_USERS creates missing users with roles; a bad entry stops start-up', async () => {
+    const seeded = await startKeyManager({
+      BOOTSTRAP_USERS:
+        'PRIMARY/admin:changeit1:admin|developer; partners.example.com/pia:changeit2:developer',
+    });
+    try {
+      const list = (await (await seeded.adminFetch('/admin/userstores/PRIMARY/users')).json()) as {
+        users: Array<{ username: string; roles: string[] }>;
+      };
+      assert.deepEqual(list.users, [
+        {
+          username: 'PRIMARY/admin',
+          domain: 'PRIMARY',
+          name: 'admin',
+          enabled: true,
+          locked: false,
+          roles: ['admin', 'developer'],
+        },
+      ]);
+      const c = await createClient(seeded, { grantTypes: ['password'] });
+      const res = await tokenRequest(
+        seeded,
+        { id: c.clientId, secret: c.clientSecret },
+        { grant_type: 'password', username: 'PARTNERS.EXAMPLE.COM/pia', password: 'changeit2' },
+      );
+      assert.equal(res.status, 200);
+    } finally {
+      await seeded.close();
+    }
+    await assert.rejects(
+      startKeyManager({ BOOTSTRAP_USERS: 'NOWHERE/x:changeit1:admin' }),
+      /BOOTSTRAP_USERS/,
+    );
+  });
+});

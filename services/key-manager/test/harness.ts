@@ -45,11 +45,17 @@ function listenLater(): Promise<{ server: Server; port: number }> {
 
 export async function startKeyManager(
   env: Record<string, string> = {},
-  options: { brokers?: string[]; startRelay?: boolean; keepDb?: boolean; logger?: Logger } = {},
+  options: {
+    brokers?: string[];
+    startRelay?: boolean;
+    keepDb?: boolean;
+    logger?: Logger;
+    issuerPath?: string;
+  } = {},
 ): Promise<Running> {
   const pub = await listenLater();
   const adm = await listenLater();
-  const issuer = `http://127.0.0.1:${pub.port}`;
+  const issuer = `http://127.0.0.1:${pub.port}${options.issuerPath ?? ''}`;
   const prefix = `${uniqueName('km')}.`;
   const config = loadConfig(configSchema, {
     ...process.env,
@@ -103,6 +109,7 @@ export async function startKeyManager(
   }).catch(async (err: unknown) => {
     pub.server.close();
     adm.server.close();
+    await db.dropDatabase().catch(() => undefined);
     await mongo.close();
     throw err;
   });

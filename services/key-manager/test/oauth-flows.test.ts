@@ -436,3 +436,29 @@ describe('metrics', () => {
     assert.equal((await fetch(`${km.issuer}/metrics`)).status, 404, 'metrics are not public');
   });
 });
+
+describe('issuer with a path', () => {
+  test('endpoints, login pages and the code flow all live under the issuer path', async () => {
+    const sub = await startKeyManager({}, { issuerPath: '/oauth2' });
+    try {
+      const subAs = await discover(sub);
+      assert.equal(subAs.token_endpoint, `${sub.issuer}/token`);
+      assert.ok(sub.issuer.endsWith('/oauth2'));
+      await sub.adminFetch('/admin/userstores/PRIMARY/users', {
+        method: 'POST',
+        body: { username: 'pat', password: 'correct horse battery' },
+      });
+      const c = await createClient(sub, { grantTypes: ['authorization_code'], redirectUris: [REDIRECT] });
+      const { tokens } = await authorizationCodeFlow(
+        sub,
+        subAs,
+        { id: c.clientId, secret: c.clientSecret, redirectUri: REDIRECT },
+        { username: 'pat', password: 'correct horse battery' },
+        'default',
+      );
+      assert.ok(tokens.access_token);
+    } finally {
+      await sub.close();
+    }
+  });
+});

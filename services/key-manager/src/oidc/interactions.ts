@@ -22,8 +22,11 @@ export function interactionsRouter(options: {
   domains: ReadonlySet<string>;
   logger: Logger;
   loginsPerIp: number;
+  /** The issuer's path ('' or e.g. '/oauth'): page links and form actions are under it. */
+  basePath: string;
 }): Router {
   const { provider } = options;
+  const base = options.basePath;
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: 8 * 1024, parameterLimit: 20 });
 
@@ -47,16 +50,16 @@ export function interactionsRouter(options: {
     const client = await provider.Client.find(String(details.params['client_id']));
     const clientName = client?.clientName ?? String(details.params['client_id']);
     if (details.prompt.name === 'login') {
-      return html(res, 200, loginPage({ uid: details.uid, clientName }));
+      return html(res, 200, loginPage({ uid: details.uid, clientName, base }));
     }
     if (details.prompt.name === 'consent') {
       if (client?.metadata()['first_party'] === true) return grantConsent(req, res);
       const scopes = String(details.params['scope'] ?? '')
         .split(' ')
         .filter(Boolean);
-      return html(res, 200, consentPage({ uid: details.uid, clientName, scopes }));
+      return html(res, 200, consentPage({ uid: details.uid, clientName, scopes, base }));
     }
-    return html(res, 400, errorPage('Unsupported step', 'This sign-in step is not supported.'));
+    return html(res, 400, errorPage('Unsupported step', 'This sign-in step is not supported.', base));
   });
 
   const logins = new FixedWindowLimiter(options.loginsPerIp);
@@ -67,7 +70,7 @@ export function interactionsRouter(options: {
       return html(
         res,
         429,
-        errorPage('Too many attempts', 'Too many sign-in attempts. Wait a minute and try again.'),
+        errorPage('Too many attempts', 'Too many sign-in attempts. Wait a minute and try again.', base),
       );
     }
     const details = await provider.interactionDetails(req, res);
@@ -86,6 +89,7 @@ export function interactionsRouter(options: {
           clientName: client?.clientName ?? String(details.params['client_id']),
           error: 'Invalid username or password.',
           username: username.slice(0, 400),
+          base,
         }),
       );
     }
@@ -101,7 +105,7 @@ export function interactionsRouter(options: {
     const details = await provider.interactionDetails(req, res);
     const { prompt, params, session } = details;
     if (prompt.name !== 'consent' || !session) {
-      html(res, 400, errorPage('Unexpected request', 'There is nothing to consent to.'));
+      html(res, 400, errorPage('Unexpected request', 'There is nothing to consent to.', base));
       return;
     }
     const accountId = session.accountId;
@@ -110,7 +114,7 @@ export function interactionsRouter(options: {
       ? await provider.Grant.find(details.grantId)
       : new provider.Grant({ accountId, clientId });
     if (!grant) {
-      html(res, 400, errorPage('Unexpected request', 'The grant no longer exists.'));
+      html(res, 400, errorPage('Unexpected request', 'The grant no longer exists.', base));
       return;
     }
     const missing = prompt.details as {
@@ -142,7 +146,7 @@ export function interactionsRouter(options: {
   router.use((err: unknown, _req: Request, res: Response, _next: NextFunction) => {
     if (isDependencyDown(err)) {
       res.setHeader('retry-after', '5');
-      return html(res, 503, errorPage('Temporarily unavailable', 'Please try again in a moment.'));
+      return html(res, 503, errorPage('Temporarily unavailable', 'Please try again in a moment.', base));
     }
     const status =
       (err as { status?: number; statusCode?: number }).status ?? (err as { statusCode?: number }).statusCode;
@@ -150,11 +154,11 @@ export function interactionsRouter(options: {
       return html(
         res,
         status,
-        errorPage('Sign-in failed', 'This sign-in request is invalid or has expired. Start again.'),
+        errorPage('Sign-in failed', 'This sign-in request is invalid or has expired. Start again.', base),
       );
     }
     options.logger.error({ err }, 'interaction failed');
-    return html(res, 500, errorPage('Sign-in failed', 'Something went wrong.'));
+    return html(res, 500, errorPage('Sign-in failed', 'Something went wrong.', base));
   });
   return router;
 }

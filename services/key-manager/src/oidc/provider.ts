@@ -105,6 +105,7 @@ export function createProvider(options: ProviderOptions): Provider {
     };
 
   const secure = options.issuer.startsWith('https:');
+  const issuerPath = new URL(options.issuer).pathname.replace(/\/$/, '');
   const configuration: Configuration = {
     adapter: options.adapter,
     findAccount,
@@ -216,7 +217,7 @@ export function createProvider(options: ProviderOptions): Provider {
     rotateRefreshToken: true,
     expiresWithSession: async () => false,
     allowOmittingSingleRegisteredRedirectUri: false,
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: { url: (_ctx, interaction) => `${issuerPath}/interaction/${interaction.uid}` },
     renderError: async (ctx, out) => {
       ctx.type = 'html';
       ctx.body = errorPage('Request failed', `${out.error}: ${out.error_description ?? ''}`);
