@@ -86,6 +86,13 @@ function toError(status: number, data: unknown): ApiError {
         : 'Something went wrong on our side. Try again.';
     return new ApiError(status, err?.code ?? 'server_error', message, err?.requestId);
   }
+  if (status === 401) {
+    return new ApiError(
+      401,
+      err?.code ?? 'unauthorized',
+      'Your session has ended. Sign in again to continue.',
+    );
+  }
   return new ApiError(
     status,
     err?.code ?? 'error',

@@ -2,6 +2,7 @@
 import type { ReactNode, RefObject } from 'react';
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { ApiError } from './api.ts';
+import { signInUrl } from './session.tsx';
 
 // ------------------------------------------------------------------ data loading
 
@@ -66,6 +67,14 @@ export function ErrorBox(props: { error: ApiError | undefined; onRetry?: () => v
             <li key={`${d.path}:${d.message}`}>{d.path ? `${d.path}: ${d.message}` : d.message}</li>
           ))}
         </ul>
+      )}
+      {e.status === 401 && (
+        <a
+          className="btn btn-small btn-primary"
+          href={signInUrl(window.location.pathname + window.location.search)}
+        >
+          Sign in again
+        </a>
       )}
       {e.retryable && props.onRetry && (
         <button type="button" className="btn btn-small" onClick={props.onRetry}>

@@ -402,7 +402,7 @@ describe('portal in the browser', () => {
     assert.equal((await stack.introspect(token))['active'], true);
   });
 
-  test('the pages fit a phone screen and sign-out ends the session', async () => {
+  test('the pages fit a phone screen; signing out ends the session everywhere', async () => {
     const { page, context } = users[0]!;
     await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${stack.storeUrl}/apis`);
@@ -410,11 +410,23 @@ describe('portal in the browser', () => {
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
     await screenshot(page, '16-catalog-phone');
-    await page.getByRole('button', { name: 'Sign out' }).click();
-    await page.getByRole('link', { name: 'Sign in to get started' }).waitFor();
+
+    // Sign out in another tab: the session is gone on the server and the cookie is cleared.
+    const other = await context.newPage();
+    await other.goto(`${stack.storeUrl}/applications`);
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.getByRole('link', { name: 'Sign in to get started' }).waitFor();
     const cookies = await context.cookies(stack.storeUrl);
     assert.equal(cookies.filter((c) => c.name.includes('portico_session')).length, 0);
-    const me = await page.evaluate(async () => (await fetch('/api/v1/me')).status);
-    assert.equal(me, 401);
+    assert.equal(await other.evaluate(async () => (await fetch('/api/v1/me')).status), 401);
+
+    // The first tab finds out on its next request and offers to sign in again.
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Applications' }).click();
+    const alert = page.getByRole('alert');
+    await alert.getByText('Your session has ended. Sign in again to continue.').waitFor();
+    assert.match(
+      (await alert.getByRole('link', { name: 'Sign in again' }).getAttribute('href')) ?? '',
+      /^\/auth\/login\?returnTo=%2Fapplications$/,
+    );
   });
 });

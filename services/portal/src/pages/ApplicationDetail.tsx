@@ -28,6 +28,7 @@ export function ApplicationDetail(props: { applicationId: string; tab: string })
         <Link to="/applications">Applications</Link>
         {app.state === 'ok' && <> / {app.data.name}</>}
       </p>
+      {app.state === 'error' && <h1>Application</h1>}
       <Async resource={app} label="the application">
         {(a) => (
           <>
