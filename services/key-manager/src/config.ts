@@ -33,6 +33,8 @@ export const configSchema = z.object({
    * the first key encrypts new writes, all keys decrypt. Empty = payloads stored in clear.
    */
   PERSISTENCE_ENCRYPTION_KEYS: z.string().default(''),
+  /** Per-partition keyrings `A:kid:base64,...` (first key of each partition encrypts). */
+  PARTITION_ENCRYPTION_KEYS: z.string().default(''),
   /** The seed's EncryptPersistedTokens; only effective with a keyring. */
   ENCRYPT_PERSISTED_TOKENS: bool(true),
   /** Cookie signing keys (csv). Empty = random per process (dev only; breaks multi-replica). */

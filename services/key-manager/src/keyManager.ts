@@ -11,7 +11,7 @@ import type Provider from 'oidc-provider';
 import { adminRouter } from './admin/router.ts';
 import type { Config } from './config.ts';
 import { createHasher } from './crypto/hashing.ts';
-import { parseKeyring } from './crypto/keyring.ts';
+import { parseKeyring, parsePartitionKeyrings } from './crypto/keyring.ts';
 import { installHooks, jwtVerifier } from './oidc/hooks.ts';
 import { interactionsRouter } from './oidc/interactions.ts';
 import { registerPasswordGrant } from './oidc/passwordGrant.ts';
@@ -122,6 +122,7 @@ export async function buildKeyManager(options: BuildOptions): Promise<KeyManager
     db,
     hasher,
     keyring,
+    partitionKeyrings: parsePartitionKeyrings(config.PARTITION_ENCRYPTION_KEYS, partitions.names),
     encrypt: config.ENCRYPT_PERSISTED_TOKENS,
     partitions,
     outbox,

@@ -173,3 +173,26 @@ test('keyring rotation: old keys still decrypt, removed keys make records not fo
   assert.equal((await introspect(retired, old))['active'], false, 'undecryptable = not found');
   assert.equal((await introspect(retired, other))['active'], false);
 });
+
+test('a partition can have its own encryption keys', async () => {
+  const db = uniqueName('km');
+  const hashKey = randomBytes(32).toString('hex');
+  const main = `k1:${randomBytes(32).toString('base64')}`;
+  const partitionKey = `A:pa1:${randomBytes(32).toString('base64')}`;
+  const base = { MONGO_DB: db, TOKEN_HASH_KEY: hashKey, PERSISTENCE_ENCRYPTION_KEYS: main };
+  const km = await start({ ...base, PARTITION_ENCRYPTION_KEYS: partitionKey }, true);
+  await addUser(km, 'PARTNERS.EXAMPLE.COM', 'hank');
+  await addUser(km, 'PRIMARY', 'ivy');
+  const c = await createClient(km, { grantTypes: ['password'] });
+  const client = { id: c.clientId, secret: c.clientSecret };
+  const hank = await passwordLogin(km, client, 'PARTNERS.EXAMPLE.COM/hank');
+  const ivy = await passwordLogin(km, client, 'ivy');
+  const doc = await km.mongo.db?.collection('oidc_access_token__A').findOne({});
+  assert.equal(doc?.['sealed'].kid, 'pa1');
+  assert.equal((await introspect(km, hank.access_token))['active'], true);
+
+  // Without the partition's key its records are unreadable; the default partition is unaffected.
+  const without = await start({ ...base });
+  assert.equal((await introspect(without, hank.access_token))['active'], false);
+  assert.equal((await introspect(without, ivy.access_token))['active'], true);
+});

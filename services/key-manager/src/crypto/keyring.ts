@@ -74,3 +74,27 @@ export function parseKeyring(spec: string): Keyring {
     },
   };
 }
+
+/**
+ * Per-partition keyrings: `A:kidA1:base64,A:kidA0:base64,B:kidB1:base64` (the first key of each
+ * partition encrypts). Tokens of a partition's users are then sealed with their own keys.
+ */
+export function parsePartitionKeyrings(spec: string, partitions: readonly string[]): Map<string, Keyring> {
+  const grouped = new Map<string, string[]>();
+  for (const entry of spec
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const i = entry.indexOf(':');
+    const partition = entry.slice(0, i);
+    if (i <= 0 || !partitions.includes(partition)) {
+      throw new Error(
+        `PARTITION_ENCRYPTION_KEYS: unknown partition in ${JSON.stringify(entry.slice(0, 20))}`,
+      );
+    }
+    grouped.set(partition, [...(grouped.get(partition) ?? []), entry.slice(i + 1)]);
+  }
+  const out = new Map<string, Keyring>();
+  for (const [partition, keys] of grouped) out.set(partition, parseKeyring(keys.join(',')));
+  return out;
+}

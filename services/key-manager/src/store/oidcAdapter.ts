@@ -3,7 +3,7 @@
  * - Stored ids are HMAC-SHA256(TOKEN_HASH_KEY, id): the database never holds a token value.
  *   Token payloads also drop their `jti` (which is the opaque token itself); it is restored on
  *   read from the id the caller presented.
- * - Payloads are sealed with the keyring when encryption is on; the AAD binds the ciphertext to
+ * - Payloads are sealed with the keyring when encryption is on (a partition may have its own); the AAD binds the ciphertext to
  *   its collection and stored id. A record that does not open is "not found".
  * - Expiry is enforced in every query (`expiresAt > now`), never by a TTL index.
  * - Access/refresh tokens and codes of users of a mapped user-store domain live in that
@@ -49,6 +49,8 @@ export interface AdapterDeps {
   db: Db;
   hasher: Hasher;
   keyring: Keyring;
+  /** A partition's own keyring (PARTITION_ENCRYPTION_KEYS), else the default one. */
+  partitionKeyrings?: ReadonlyMap<string, Keyring>;
   encrypt: boolean;
   partitions: Partitions;
   outbox: Outbox;
@@ -155,6 +157,11 @@ class MongoAdapter implements Adapter {
     return names.map((n) => this.deps.db.collection<TokenDoc>(n));
   }
 
+  private keyringOf(collection: string): Keyring {
+    const partition = collection.split('__')[1];
+    return (partition && this.deps.partitionKeyrings?.get(partition)) || this.deps.keyring;
+  }
+
   private aad(collection: string, storedId: string): string {
     return `${collection}|${storedId}`;
   }
@@ -176,8 +183,9 @@ class MongoAdapter implements Adapter {
     if (typeof payload.clientId === 'string') doc.clientId = payload.clientId;
     if (typeof payload.accountId === 'string') doc.accountId = payload.accountId;
     if (typeof payload.uid === 'string') doc.uidHash = this.deps.hasher.storedId(payload.uid);
-    if (this.deps.encrypt && this.deps.keyring.enabled) {
-      doc.sealed = this.deps.keyring.seal(JSON.stringify(body), this.aad(col.collectionName, storedId));
+    const keyring = this.keyringOf(col.collectionName);
+    if (this.deps.encrypt && keyring.enabled) {
+      doc.sealed = keyring.seal(JSON.stringify(body), this.aad(col.collectionName, storedId));
     } else {
       doc.payload = body;
     }
@@ -212,7 +220,10 @@ class MongoAdapter implements Adapter {
   ): Promise<AdapterPayload | undefined> {
     let payload: Record<string, unknown> | undefined;
     if (doc.sealed) {
-      const opened = this.deps.keyring.open(doc.sealed, this.aad(col.collectionName, doc._id));
+      const opened = this.keyringOf(col.collectionName).open(
+        doc.sealed,
+        this.aad(col.collectionName, doc._id),
+      );
       if (opened === undefined) return undefined;
       payload = JSON.parse(opened) as Record<string, unknown>;
     } else {
