@@ -2,20 +2,29 @@
 # Runs Portico's own processes on loopback for `make up`: the key-manager, the store, two gateway
 # replicas and the demo upstream. Infrastructure comes from scripts/infra.sh.
 #
-#   scripts/services.sh start   start (idempotent) and wait for every /readyz
-#   scripts/services.sh stop    stop what we started (pid files only; SIGTERM drains)
-#   scripts/services.sh status  exit 0 when all answer /readyz
+#   scripts/services.sh start  [name ...]   start (idempotent) and wait for every /readyz
+#   scripts/services.sh stop   [name ...]   stop what we started (pid files only; SIGTERM drains)
+#   scripts/services.sh status              exit 0 when all answer /readyz
+#   scripts/services.sh env                 print the URLs of this stack (KEY=value lines)
+# Names: demo-upstream key-manager store gateway-1 gateway-2 (default: all, in that order).
 #
 # Ports: key-manager 8081 (admin 8091), store 8082, gateways 8080 and 8180 (admin 9080, 9180), demo upstream 8085.
 # Secrets for the local stack are generated once into .portico/secrets.env (mode 600).
+# PORTICO_PORT_OFFSET shifts every port and PORTICO_STACK names the databases/topics/Redis keys, so a
+# test can run a second stack beside `make up` (with PORTICO_RUN=<its own dir>). MONGO_URL,
+# KAFKA_BROKERS and REDIS_URL, when set, point the stack at other instances (as scripts/infra.sh env).
+# Any other variable of a service's config set in the caller's environment reaches that service.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# PORTICO_PORT_OFFSET shifts every port, so a test run can bring up a second stack beside `make up`.
+
 o="${PORTICO_PORT_OFFSET:-0}"
 KM_PORT=$((8081 + o)) KM_ADMIN_PORT=$((8091 + o)) STORE_PORT=$((8082 + o)) UPSTREAM_PORT=$((8085 + o))
 GW_PORTS=($((8080 + o)) $((8180 + o))) GW_ADMIN_PORTS=($((9080 + o)) $((9180 + o)))
 START_TIMEOUT="${PORTICO_SERVICES_TIMEOUT:-90}"
 SECRETS="$RUN/secrets.env"
+CATALOG="$RUN/demo-catalog.yaml"
+KM_URL="http://127.0.0.1:$KM_PORT" STORE_URL_="http://127.0.0.1:$STORE_PORT"
+UPSTREAM_URL="http://127.0.0.1:$UPSTREAM_PORT"
 
 # name -> "workdir|command"
 declare -A CMD=(
@@ -27,27 +36,60 @@ declare -A CMD=(
 )
 ORDER=(demo-upstream key-manager store gateway-1 gateway-2)
 declare -A READY=(
-  [demo-upstream]="http://127.0.0.1:$UPSTREAM_PORT/healthz"
-  [key-manager]="http://127.0.0.1:$KM_PORT/readyz"
-  [store]="http://127.0.0.1:$STORE_PORT/readyz"
-  [gateway-1]="http://127.0.0.1:${GW_PORTS[0]}/readyz"
-  [gateway-2]="http://127.0.0.1:${GW_PORTS[1]}/readyz"
+  [demo-upstream]="$UPSTREAM_URL/healthz"
+  [key-manager]="$KM_URL/readyz"
+  [store]="$STORE_URL_/readyz"
+  [gateway-1]="http://127.0.0.1:${GW_ADMIN_PORTS[0]}/readyz"
+  [gateway-2]="http://127.0.0.1:${GW_ADMIN_PORTS[1]}/readyz"
 )
 
 rand() { head -c "${1:-32}" /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
 
+# Generated once per PORTICO_RUN; the names are those of the services' config schemas
+# (services/*/src/config.ts). DEMO_* are the demo users' passwords (BOOTSTRAP_USERS below).
+# A name missing from an older file is added; existing values are kept (the databases use them).
+secret_value() { # name
+  case "$1" in
+    PERSISTENCE_ENCRYPTION_KEYS) echo "k1:$(head -c 32 /dev/urandom | base64 | tr -d '\n')" ;;
+    # One backend-JWT signing key shared by both replicas (a private JWK; the gateway takes PEM or JWK).
+    BACKEND_JWT_SIGNING_KEY)
+      printf "'%s'" "$(node -e 'const {generateKeyPairSync}=require("node:crypto");const k=generateKeyPairSync("ec",{namedCurve:"P-256"}).privateKey.export({format:"jwk"});process.stdout.write(JSON.stringify({...k,alg:"ES256",kid:"local-1"}))')" ;;
+    DEMO_*) rand 12 ;;
+    *) rand 32 ;;
+  esac
+}
 ensure_secrets() {
-  [ -s "$SECRETS" ] && return 0
+  local name
   umask 077
-  cat >"$SECRETS" <<EOT
-KEY_MANAGER_ADMIN_TOKEN=$(rand 32)
-GATEWAY_CLIENT_SECRET=$(rand 32)
-PORTAL_CLIENT_SECRET=$(rand 32)
-READ_MODEL_TOKEN=$(rand 32)
-TOKEN_HASH_KEY=$(rand 32)
-TOKEN_ENCRYPTION_KEYS=k1:$(head -c 32 /dev/urandom | base64 | tr -d '\n')
-SESSION_SECRET=$(rand 32)
-COOKIE_KEYS=$(rand 32)
+  touch "$SECRETS"
+  for name in KEY_MANAGER_ADMIN_TOKEN GATEWAY_CLIENT_SECRET PORTAL_CLIENT_SECRET READ_MODEL_TOKEN \
+    TOKEN_HASH_KEY PERSISTENCE_ENCRYPTION_KEYS COOKIE_KEYS BACKEND_JWT_SIGNING_KEY \
+    DEMO_ADMIN_PASSWORD DEMO_DEVELOPER_PASSWORD DEMO_USER_PASSWORD; do
+    grep -q "^$name=" "$SECRETS" || echo "$name=$(secret_value "$name")" >>"$SECRETS"
+  done
+}
+
+# The demo API (scripts/seed-demo.sh subscribes the demo application to it), imported by the store
+# at start-up from CATALOG_FILE; its endpoints are the demo upstream of this stack.
+write_catalog() {
+  cat >"$CATALOG" <<EOT
+# Written by scripts/services.sh: the demo API of \`make up\`, backed by the demo upstream.
+apis:
+  - name: Twitter
+    version: 1.0.0
+    context: /twitter/1.0.0
+    description: Search recent posts (the seed's example API), served by the local demo upstream.
+    productionUrl: $UPSTREAM_URL/production
+    sandboxUrl: $UPSTREAM_URL/sandbox
+    lifecycle: PUBLISHED
+    definition:
+      openapi: 3.0.3
+      info: { title: Twitter, version: 1.0.0 }
+      paths:
+        /search.atom:
+          get:
+            summary: Search posts as an Atom feed
+            parameters: [{ name: q, in: query, required: true, schema: { type: string } }]
 EOT
 }
 
@@ -57,10 +99,25 @@ service_env() { # name
   eval "$("$ROOT/scripts/infra.sh" env)"
   set -a; source "$SECRETS"; set +a
   export LOG_LEVEL="${LOG_LEVEL:-info}" NODE_ENV=development
-  export KEY_MANAGER_URL="http://127.0.0.1:$KM_PORT" KEY_MANAGER_ADMIN_URL="http://127.0.0.1:$KM_ADMIN_PORT"
-  export ISSUER="http://127.0.0.1:$KM_PORT" STORE_URL="http://127.0.0.1:$STORE_PORT"
-  export GATEWAY_CLIENT_ID=portico-gateway PORTAL_CLIENT_ID=portico-portal
-  export PORTAL_REDIRECT_URIS="http://127.0.0.1:$STORE_PORT/auth/callback"
+  case "$name" in
+    key-manager)
+      export PORT="$KM_PORT" ADMIN_PORT="$KM_ADMIN_PORT" ISSUER="$KM_URL"
+      export PORTAL_REDIRECT_URIS="$STORE_URL_/auth/callback"
+      export OUTBOX_POLL_MS="${OUTBOX_POLL_MS:-200}"
+      export BOOTSTRAP_USERS="PRIMARY/admin:$DEMO_ADMIN_PASSWORD:admin|developer;PRIMARY/demo-developer:$DEMO_DEVELOPER_PASSWORD:developer;PRIMARY/demo-user:$DEMO_USER_PASSWORD:"
+      ;;
+    store)
+      export PORT="$STORE_PORT" PUBLIC_URL="$STORE_URL_" CATALOG_FILE="$CATALOG"
+      export KEY_MANAGER_URL="$KM_URL" KEY_MANAGER_ADMIN_URL="http://127.0.0.1:$KM_ADMIN_PORT"
+      export PORTAL_GATEWAY_URL="http://127.0.0.1:${GW_PORTS[0]}" PORTAL_CLIENT_DOMAIN_HEADER=Origin
+      export OUTBOX_RELAY_INTERVAL_MS="${OUTBOX_RELAY_INTERVAL_MS:-200}"
+      ;;
+    gateway-*)
+      local i=$((${name#gateway-} - 1))
+      export PORT="${GW_PORTS[$i]}" ADMIN_PORT="${GW_ADMIN_PORTS[$i]}" GATEWAY_REPLICA_ID="$name"
+      export KEY_MANAGER_URL="$KM_URL" STORE_URL="$STORE_URL_" CLIENT_DOMAIN_HEADERS="origin,referer"
+      ;;
+  esac
   # PORTICO_STACK names a separate stack (databases, topics, Redis keys), e.g. for e2e tests.
   if [ -n "${PORTICO_STACK:-}" ]; then
     export KAFKA_TOPIC_PREFIX="$PORTICO_STACK." REDIS_KEY_PREFIX="$PORTICO_STACK:"
@@ -69,12 +126,6 @@ service_env() { # name
       store) export MONGO_DB="${PORTICO_STACK}_store" ;;
     esac
   fi
-  case "$name" in
-    key-manager) export PORT="$KM_PORT" ADMIN_PORT="$KM_ADMIN_PORT" ;;
-    store) export PORT="$STORE_PORT" ;;
-    gateway-1) export PORT="${GW_PORTS[0]}" ADMIN_PORT="${GW_ADMIN_PORTS[0]}" GATEWAY_REPLICA_ID=gateway-1 ;;
-    gateway-2) export PORT="${GW_PORTS[1]}" ADMIN_PORT="${GW_ADMIN_PORTS[1]}" GATEWAY_REPLICA_ID=gateway-2 ;;
-  esac
 }
 
 pidfile() { echo "$PIDS/svc-$1.pid"; }
@@ -94,35 +145,53 @@ running_pid() {
 }
 answers() { curl -fsS -o /dev/null --max-time 3 "$1" 2>/dev/null; }
 
+names_or_all() { # name... -> validated names in start order
+  local n
+  if [ "$#" -eq 0 ]; then printf '%s\n' "${ORDER[@]}"; return; fi
+  for n in "$@"; do [ -n "${CMD[$n]:-}" ] || die "unknown service $n (one of: ${ORDER[*]})"; done
+  for n in "${ORDER[@]}"; do [[ " $* " == *" $n "* ]] && echo "$n"; done
+  return 0
+}
+
 cmd_start() {
   ensure_secrets
-  local name wd cmd log pid deadline
-  for name in "${ORDER[@]}"; do
+  write_catalog
+  local name wd cmd log deadline names
+  mapfile -t names < <(names_or_all "$@")
+  for name in "${names[@]}"; do
     if running_pid "$name" >/dev/null; then log "$name: already running"; continue; fi
     wd="${CMD[$name]%%|*}"; cmd="${CMD[$name]#*|}"; log="$LOGS/$name.log"
     [ -f "$log" ] && mv -f "$log" "$log.1"
     ( service_env "$name"; cd "$wd" && exec setsid $cmd </dev/null >>"$log" 2>&1 ) &
     echo "$!" >"$(pidfile "$name")"
     log "$name: started (log ${log#"$ROOT"/})"
+    # The gateways load their read model from the store: start them once it is ready.
+    if [ "$name" = store ]; then wait_ready store; fi
   done
-  deadline=$((SECONDS + START_TIMEOUT))
-  for name in "${ORDER[@]}"; do
-    until answers "${READY[$name]}"; do
-      if ! running_pid "$name" >/dev/null; then tail -n 30 "$LOGS/$name.log" >&2; die "$name exited during start-up"; fi
-      if [ "$SECONDS" -ge "$deadline" ]; then
-        tail -n 30 "$LOGS/$name.log" >&2
-        die "$name not ready at ${READY[$name]} after ${START_TIMEOUT}s"
-      fi
-      sleep 0.5
-    done
-    log "$name: ready"
+  for name in "${names[@]}"; do wait_ready "$name"; done
+}
+
+wait_ready() { # name
+  local name="$1" deadline=$((SECONDS + START_TIMEOUT))
+  until answers "${READY[$name]}"; do
+    # (the pid is checked with kill -0: right after the fork it has not exec'd node yet)
+    if ! kill -0 "$(cat "$(pidfile "$name")" 2>/dev/null || echo x)" 2>/dev/null; then
+      tail -n 30 "$LOGS/$name.log" >&2; die "$name exited during start-up"
+    fi
+    if [ "$SECONDS" -ge "$deadline" ]; then
+      tail -n 30 "$LOGS/$name.log" >&2
+      die "$name not ready at ${READY[$name]} after ${START_TIMEOUT}s"
+    fi
+    sleep 0.2
   done
+  log "$name: ready"
 }
 
 cmd_stop() {
-  local name pid i
-  for ((i = ${#ORDER[@]} - 1; i >= 0; i--)); do
-    name="${ORDER[$i]}"
+  local name pid i names
+  mapfile -t names < <(names_or_all "$@")
+  for ((i = ${#names[@]} - 1; i >= 0; i--)); do
+    name="${names[$i]}"
     pid="$(running_pid "$name")" || continue
     kill -TERM "$pid" 2>/dev/null || true
     for _ in $(seq 1 100); do is_ours "$name" "$pid" || break; sleep 0.2; done
@@ -140,9 +209,20 @@ cmd_status() {
   return "$ok"
 }
 
+cmd_env() {
+  echo "PORTICO_GATEWAY_URL=http://127.0.0.1:${GW_PORTS[0]}"
+  echo "PORTICO_GATEWAY_URLS=http://127.0.0.1:${GW_PORTS[0]},http://127.0.0.1:${GW_PORTS[1]}"
+  echo "PORTICO_GATEWAY_ADMIN_URLS=http://127.0.0.1:${GW_ADMIN_PORTS[0]},http://127.0.0.1:${GW_ADMIN_PORTS[1]}"
+  echo "PORTICO_KEY_MANAGER_URL=$KM_URL"
+  echo "PORTICO_KEY_MANAGER_ADMIN_URL=http://127.0.0.1:$KM_ADMIN_PORT"
+  echo "PORTICO_STORE_URL=$STORE_URL_"
+  echo "PORTICO_DEMO_UPSTREAM_URL=$UPSTREAM_URL"
+}
+
 case "${1:-}" in
-  start) cmd_start ;;
-  stop) cmd_stop ;;
+  start) shift; cmd_start "$@" ;;
+  stop) shift; cmd_stop "$@" ;;
   status) cmd_status ;;
-  *) sed -n '2,10p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+  env) cmd_env ;;
+  *) sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
 esac
