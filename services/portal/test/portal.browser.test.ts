@@ -270,7 +270,7 @@ describe('portal in the browser', () => {
     assert.equal(await alert.getByRole('button', { name: 'Retry' }).count(), 0, 'no retry for a 4xx');
   });
 
-  test('an admin creates an API, publishes it, and developers then find it in the catalog', async () => {
+  test('an admin creates an API, publishes and edits it, and developers then find it in the catalog; admins add tiers', async () => {
     const admin = await user();
     const { page } = admin;
     await signIn(admin, stack.storeUrl, 'admin');
@@ -307,10 +307,14 @@ describe('portal in the browser', () => {
     await lifecycle.getByText('PUBLISHED').waitFor();
     await lifecycle.getByRole('button', { name: 'Deprecate' }).waitFor();
     await screenshot(page, '11-admin-api-edit');
+    await page.getByLabel('Description').fill('Forecasts for any city, hourly.');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByText('Saved.').waitFor();
 
     await bob.page.reload();
     await bob.page.getByRole('link', { name: 'Weather' }).click();
     await bob.page.locator('.ops').getByText('/forecast').waitFor();
+    await bob.page.getByText('Forecasts for any city, hourly.').waitFor();
 
     // Tiers: an admin adds a custom one.
     await page.getByRole('link', { name: 'Tiers' }).click();
@@ -345,7 +349,7 @@ describe('portal in the browser', () => {
     await page.getByRole('heading', { name: 'Administrators only' }).waitFor();
   });
 
-  test('unsubscribe, revoke keys and delete ask for confirmation (Escape cancels) and then happen', async () => {
+  test('an application is edited; unsubscribe, revoke keys and delete ask for confirmation (Escape cancels) and then happen', async () => {
     assert.ok(state.aliceAppUrl && state.consumerKey, 'needs the developer journey');
     const { page } = users[0]!;
     await page.goto(`${state.aliceAppUrl}/subscriptions`);
@@ -370,6 +374,10 @@ describe('portal in the browser', () => {
     await panel.getByRole('button', { name: 'Generate keys' }).waitFor();
 
     await appSection(page, 'Overview').click();
+    await page.getByLabel('Name').fill('Alice Mobile v2');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Alice Mobile v2' }).waitFor();
+    await page.getByText('Saved.').waitFor();
     await page.getByRole('button', { name: 'Delete application' }).click();
     await page.getByRole('dialog').getByRole('button', { name: 'Delete application' }).click();
     await page.waitForURL(`${stack.storeUrl}/applications`);
