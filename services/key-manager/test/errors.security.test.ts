@@ -158,6 +158,27 @@ describe('RFC 6749 error bodies, 4xx never 500', () => {
     }
   });
 
+  test('unexpected methods and paths are 4xx, never 500', async () => {
+    const probes: Array<[string, string]> = [
+      ['GET', '/token'],
+      ['PUT', '/token'],
+      ['DELETE', '/token/revocation'],
+      ['GET', '/token/introspection'],
+      ['POST', '/jwks'],
+      ['POST', '/.well-known/openid-configuration'],
+      ['GET', '/interaction/%E0%A4%A'],
+      ['GET', '/auth/%00'],
+      ['GET', '/session/end/confirm'],
+      ['POST', '/me'],
+      ['GET', '/nothing-here'],
+    ];
+    for (const [method, path] of probes) {
+      const res = await fetch(`${km.issuer}${path}`, { method, redirect: 'manual' });
+      await res.arrayBuffer();
+      assert.ok(res.status >= 300 && res.status < 500, `${method} ${path} → ${res.status}`);
+    }
+  });
+
   test('userinfo without a token is 401 with WWW-Authenticate', async () => {
     const res = await fetch(`${km.issuer}/me`);
     assert.equal(res.status, 401);

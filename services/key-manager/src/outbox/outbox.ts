@@ -29,6 +29,8 @@ export interface OutboxDoc {
   revokedBeforeMs: number;
   createdAt: Date;
   publishedAt: Date | null;
+  /** For single tokens: when the token would have expired anyway (then the record can go). */
+  expiresAt?: Date | null;
 }
 
 export interface TokenFacts {
@@ -53,6 +55,11 @@ export interface Outbox {
   pending(limit: number): Promise<OutboxDoc[]>;
   markPublished(ids: string[]): Promise<void>;
   stats(): Promise<{ pending: number; oldestPendingAgeSeconds: number }>;
+  /**
+   * Deletes published single-token records whose token has expired anyway: neither the gateway's
+   * compacted topic nor our own lookups need them any more. Bulk markers are kept.
+   */
+  prune(now?: Date): Promise<number>;
   /** Called after each write, so the relay publishes without waiting for its next poll. */
   onWrite(listener: () => void): void;
 }
@@ -63,6 +70,7 @@ export async function createOutbox(db: Db): Promise<Outbox> {
   const col: Collection<OutboxDoc> = db.collection<OutboxDoc>(OUTBOX_COLLECTION);
   await col.createIndex({ markerKey: 1, revokedBeforeMs: -1 });
   await col.createIndex({ publishedAt: 1, createdAt: 1 });
+  await col.createIndex({ kind: 1, expiresAt: 1 });
   const listeners: Array<() => void> = [];
 
   async function insert(doc: OutboxDoc): Promise<void> {
@@ -97,7 +105,9 @@ export async function createOutbox(db: Db): Promise<Outbox> {
   return {
     async tokenRevoked(data) {
       const event = makeEvent('token.revoked', data, OUTBOX_SOURCE);
-      await insert(record(event, `token:${data.tokenHash}`, FOREVER));
+      const doc = record(event, `token:${data.tokenHash}`, FOREVER);
+      doc.expiresAt = data.expiresAt === null ? null : new Date(data.expiresAt);
+      await insert(doc);
     },
     async grantRevoked(data) {
       // Stable id: every model's revokeByGrantId reports the same grant; one record is enough.
@@ -173,6 +183,14 @@ export async function createOutbox(db: Db): Promise<Outbox> {
         pending,
         oldestPendingAgeSeconds: oldest ? Math.max(0, (Date.now() - oldest.createdAt.getTime()) / 1000) : 0,
       };
+    },
+    async prune(now = new Date()) {
+      const res = await col.deleteMany({
+        kind: 'token.revoked',
+        publishedAt: { $ne: null },
+        expiresAt: { $ne: null, $lt: now },
+      });
+      return res.deletedCount;
     },
     onWrite(listener) {
       listeners.push(listener);

@@ -31,6 +31,7 @@ export class OutboxRelay {
   private stopped = true;
   private again = false;
   private failures = 0;
+  private lastPrune = 0;
   private readonly published: Counter<'type'>;
 
   constructor(options: RelayOptions) {
@@ -95,6 +96,10 @@ export class OutboxRelay {
 
   /** One pass: publish everything pending (in batches). Exposed for tests. */
   async drain(): Promise<number> {
+    if (Date.now() - this.lastPrune > 60_000) {
+      this.lastPrune = Date.now();
+      await this.options.outbox.prune();
+    }
     let total = 0;
     for (;;) {
       const docs = await this.options.outbox.pending(this.options.batchSize);
