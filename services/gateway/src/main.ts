@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import type { HealthCheck } from '@portico/core';
-import { listen, runService } from '@portico/core';
+import { ConfigError, listen, runService } from '@portico/core';
 import type { RunningConsumer } from '@portico/events';
 import { EventBus, topicNames } from '@portico/events';
 import { createAdminApp, createApp } from './app.ts';
@@ -13,6 +13,7 @@ import { RedisTokenCache } from './auth/cache.ts';
 import { HttpIntrospector } from './auth/introspection.ts';
 import { JwtVerifier } from './auth/jwt.ts';
 import { TokenValidator } from './auth/validator.ts';
+import type { Config } from './config.ts';
 import { configSchema } from './config.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { gatewayPlugins } from './plugins/index.ts';
@@ -26,7 +27,22 @@ import { createRedis } from './redis.ts';
 import { followRevocations } from './revocation/consumer.ts';
 import { DenyList } from './revocation/denylist.ts';
 
+/** Settings with development fallbacks must be real in production. */
+function assertProductionConfig(config: Config): void {
+  if (config.NODE_ENV !== 'production') return;
+  const problems: string[] = [];
+  if (!config.GATEWAY_CLIENT_SECRET)
+    problems.push('GATEWAY_CLIENT_SECRET: required in production (got unset)');
+  if (config.BACKEND_JWT_ENABLED && !config.BACKEND_JWT_SIGNING_KEY) {
+    problems.push('BACKEND_JWT_SIGNING_KEY: required in production when BACKEND_JWT_ENABLED (got unset)');
+  }
+  if (!config.READ_MODEL_FILE && !config.STORE_URL)
+    problems.push('STORE_URL: required in production unless READ_MODEL_FILE is set (got unset)');
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
 await runService('gateway', configSchema, async ({ config, logger, metrics, lifecycle }) => {
+  assertProductionConfig(config);
   const replica = config.GATEWAY_REPLICA_ID || hostname();
   const gatewayMetrics = createGatewayMetrics(metrics);
   const redis = createRedis(config.REDIS_URL, logger, config.REDIS_COMMAND_TIMEOUT_MS);

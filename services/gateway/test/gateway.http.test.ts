@@ -384,6 +384,46 @@ describe('outbound hygiene and backend JWT', () => {
     assert.equal(payload['end_user'], null);
   });
 
+  it('reuses the signed backend JWT for the same token and API until the subscription changes', async () => {
+    km.register('tok-reuse', appTokenClaims('client-prod', 'PRODUCTION'));
+    await call('/twitter/1.0.0/x', { token: 'tok-reuse' });
+    const first = lastSeen().headers['x-jwt-assertion'];
+    await call('/twitter/1.0.0/y', { token: 'tok-reuse' });
+    assert.equal(lastSeen().headers['x-jwt-assertion'], first);
+    gw.model.apply(
+      makeEvent(
+        'subscription.upserted',
+        {
+          revision: 7,
+          subscriptionId: 'sub_api_twitter',
+          applicationId: 'app_1',
+          apiId: 'api_twitter',
+          tier: 'Unlimited',
+          status: 'ACTIVE',
+        },
+        'test',
+      ),
+    );
+    await call('/twitter/1.0.0/z', { token: 'tok-reuse' });
+    const renewed = lastSeen().headers['x-jwt-assertion'];
+    assert.notEqual(renewed, first);
+    const jwks = createRemoteJWKSet(new URL(`${gw.adminUrl}/.well-known/jwks.json`));
+    const { payload } = await jwtVerify(String(renewed), jwks, { issuer: 'portico-gateway' });
+    assert.equal(payload['tier'], 'Unlimited');
+  });
+
+  it('refuses to start with an unusable signing key, without echoing it', async () => {
+    const { BackendJwtSigner } = await import('../src/proxy/backend-jwt.ts');
+    await assert.rejects(
+      BackendJwtSigner.create({ key: 'not-a-key-secret-material', issuer: 'x', ttlSeconds: 60 }),
+      (err: Error) => {
+        assert.match(err.message, /BACKEND_JWT_SIGNING_KEY/);
+        assert.doesNotMatch(err.message, /secret-material/);
+        return true;
+      },
+    );
+  });
+
   it('a forged assertion signed with another key does not verify against the gateway JWKS', async () => {
     const { generateKeyPair, SignJWT } = await import('jose');
     const { privateKey } = await generateKeyPair('ES256');

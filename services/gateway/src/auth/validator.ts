@@ -87,14 +87,12 @@ export class TokenValidator {
 
   /** A bulk revocation: drop matching level-1 entries (level 2 entries are re-checked on read). */
   evictMatching(denied: (hash: string, facts: TokenFacts) => boolean): number {
-    let evicted = 0;
+    const matching: string[] = [];
     for (const [hash, entry] of this.local.entries()) {
-      if (entry.result.valid && denied(hash, entry.result.facts)) {
-        this.local.delete(hash);
-        evicted += 1;
-      }
+      if (entry.result.valid && denied(hash, entry.result.facts)) matching.push(hash);
     }
-    return evicted;
+    for (const hash of matching) this.local.delete(hash);
+    return matching.length;
   }
 
   private done(result: CachedValidation, source: ValidationSource): Validation {

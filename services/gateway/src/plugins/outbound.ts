@@ -2,7 +2,10 @@
  * Outbound hygiene: removes the `access_token` query parameter (with REMOVE_OAUTH_HEADERS) and
  * prepares the signed backend JWT describing the caller. The header filtering itself happens
  * in the proxy plugin (proxy/headers.ts), which only ever sees the cleaned set.
+ * Signed JWTs are reused for the same token, API, subscription and application revision for up
+ * to half their lifetime (never past the token's expiry), so signing is not on every request.
  */
+import { LRUCache } from 'lru-cache';
 import { configSchema } from '../config.ts';
 import { withoutAccessToken } from '../pipeline/path.ts';
 import type { GatewayPlugin } from '../pipeline/plugin.ts';
@@ -13,12 +16,19 @@ const outboundConfig = configSchema.pick({
   REMOVE_OAUTH_HEADERS: true,
   BACKEND_JWT_ENABLED: true,
   BACKEND_JWT_HEADER: true,
+  BACKEND_JWT_TTL_SECONDS: true,
 });
 
 export function outboundPlugin(
   signer: BackendJwtSigner,
-  config: { REMOVE_OAUTH_HEADERS: boolean; BACKEND_JWT_ENABLED: boolean; BACKEND_JWT_HEADER: string },
+  config: {
+    REMOVE_OAUTH_HEADERS: boolean;
+    BACKEND_JWT_ENABLED: boolean;
+    BACKEND_JWT_HEADER: string;
+    BACKEND_JWT_TTL_SECONDS: number;
+  },
 ): GatewayPlugin {
+  const signed = new LRUCache<string, string>({ max: 10_000 });
   return {
     name: 'outbound',
     priority: PRIORITY.outbound,
@@ -35,7 +45,14 @@ export function outboundPlugin(
       const app = key.application;
       const isUser =
         facts.tokenType === 'user' || (facts.tokenType === null && facts.subject !== facts.clientId);
-      ctx.upstreamHeaders[config.BACKEND_JWT_HEADER.toLowerCase()] = await signer.sign({
+      const header = config.BACKEND_JWT_HEADER.toLowerCase();
+      const cacheKey = `${ctx.tokenHash}:${api.apiId}:${api.revision}:${subscription.revision}:${app.revision}`;
+      const reused = ctx.tokenHash ? signed.get(cacheKey) : undefined;
+      if (reused) {
+        ctx.upstreamHeaders[header] = reused;
+        return;
+      }
+      const jwt = await signer.sign({
         sub: facts.subject,
         aud: api.context,
         client_id: facts.clientId,
@@ -48,6 +65,10 @@ export function outboundPlugin(
         scope: facts.scopes.join(' '),
         api: { id: api.apiId, name: api.name, version: api.version, context: api.context },
       });
+      ctx.upstreamHeaders[header] = jwt;
+      let ttlMs = (config.BACKEND_JWT_TTL_SECONDS * 1000) / 2;
+      if (facts.exp !== null) ttlMs = Math.min(ttlMs, facts.exp * 1000 - Date.now());
+      if (ctx.tokenHash && ttlMs >= 1000) signed.set(cacheKey, jwt, { ttl: ttlMs });
     },
   };
 }

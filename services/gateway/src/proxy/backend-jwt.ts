@@ -55,13 +55,21 @@ export class BackendJwtSigner {
     if (ephemeral) {
       alg = 'ES256';
       ({ privateKey } = await generateKeyPair('ES256', { extractable: true }));
-    } else if (options.key.trim().startsWith('{')) {
-      const jwk = JSON.parse(options.key) as JWK;
-      alg = jwk.alg ?? algFor(jwk);
-      privateKey = (await importJWK(jwk, alg, { extractable: true })) as CryptoKey;
     } else {
-      alg = algForPem(options.key);
-      privateKey = await importPKCS8(options.key, alg, { extractable: true });
+      try {
+        if (options.key.trim().startsWith('{')) {
+          const jwk = JSON.parse(options.key) as JWK;
+          if (!jwk.d) throw new Error('the JWK has no private part');
+          alg = jwk.alg ?? algFor(jwk);
+          privateKey = (await importJWK(jwk, alg, { extractable: true })) as CryptoKey;
+        } else {
+          alg = algForPem(options.key);
+          privateKey = await importPKCS8(options.key, alg, { extractable: true });
+        }
+      } catch (err) {
+        // Never echo the key itself.
+        throw new Error(`BACKEND_JWT_SIGNING_KEY is not a usable private key: ${(err as Error).message}`);
+      }
     }
     const full = await exportJWK(privateKey);
     const publicJwk: JWK = { kty: full.kty };
