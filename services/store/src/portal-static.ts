@@ -31,6 +31,12 @@ export interface PortalStaticOptions {
       maxSeconds: number;
       allowNeverExpires: boolean;
     };
+    /**
+     * Sign-out also ends the key-manager's own session (RP-initiated logout), or the next
+     * "Sign in" on a shared computer would silently sign the previous user in again. The
+     * key-manager must list postLogoutRedirectUri in PORTAL_POST_LOGOUT_REDIRECT_URIS.
+     */
+    endSession: { url: string; clientId: string; postLogoutRedirectUri: string };
   };
 }
 
@@ -138,6 +144,8 @@ export function portalOptions(config: {
   PORTAL_GATEWAY_URL: string;
   PORTAL_CLIENT_DOMAIN_HEADER: string;
   KEY_MANAGER_URL: string;
+  PORTAL_CLIENT_ID: string;
+  PUBLIC_URL: string;
   TOKEN_VALIDITY_DEFAULT_SECONDS: number;
   TOKEN_VALIDITY_MIN_SECONDS: number;
   TOKEN_VALIDITY_MAX_SECONDS: number;
@@ -154,6 +162,11 @@ export function portalOptions(config: {
         minSeconds: config.TOKEN_VALIDITY_MIN_SECONDS,
         maxSeconds: config.TOKEN_VALIDITY_MAX_SECONDS,
         allowNeverExpires: config.TOKEN_VALIDITY_ALLOW_NEVER_EXPIRES,
+      },
+      endSession: {
+        url: new URL('session/end', `${config.KEY_MANAGER_URL.replace(/\/+$/, '')}/`).href,
+        clientId: config.PORTAL_CLIENT_ID,
+        postLogoutRedirectUri: new URL('/', config.PUBLIC_URL).href,
       },
     },
   };
