@@ -1,2 +1,6 @@
+export * from './browser.ts';
+export * from './clients.ts';
 export * from './demo-upstream.ts';
 export * from './process.ts';
+export * from './seed.ts';
+export * from './stack.ts';

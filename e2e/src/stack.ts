@@ -1,0 +1,169 @@
+/**
+ * A whole Portico stack for end-to-end tests, started by the same scripts as `make up`
+ * (scripts/services.sh, then scripts/seed-demo.sh) but isolated: its own PORTICO_RUN directory
+ * (secrets, logs, pids), a PORTICO_STACK name (databases, Kafka topics, Redis keys) and a port
+ * offset. Infrastructure is the shared one unless `infra` names private instances (fault tests).
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { repoRoot, sharedInfra, uniqueName } from '@portico/testing';
+import { MongoClient } from 'mongodb';
+
+const run = promisify(execFile);
+
+export type StackService = 'demo-upstream' | 'key-manager' | 'store' | 'gateway-1' | 'gateway-2';
+
+export interface Stack {
+  name: string;
+  runDir: string;
+  /** PORTICO_* lines of `services.sh env` and of the seed (the demo.env of this stack). */
+  env: Record<string, string>;
+  /** The generated secrets.env of this stack (admin token, demo passwords, ...). */
+  secrets: Record<string, string>;
+  gateways: string[];
+  gatewayAdmins: string[];
+  keyManagerUrl: string;
+  keyManagerAdminUrl: string;
+  storeUrl: string;
+  start(...names: StackService[]): Promise<void>;
+  stop(...names: StackService[]): Promise<void>;
+  /** Runs scripts/seed-demo.sh again (it is idempotent) and returns its lines. */
+  seed(): Promise<Record<string, string>>;
+  logTail(name: StackService, lines?: number): string;
+  close(): Promise<void>;
+}
+
+export interface StackOptions {
+  /** Private infrastructure (fault tests); default: the shared instances. */
+  infra?: { kafkaBrokers?: string; redisUrl?: string; mongoUrl?: string };
+  /** Extra service settings (config variables), passed through services.sh to every service. */
+  env?: Record<string, string>;
+}
+
+function parseEnvLines(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line.trim());
+    if (m?.[1]) out[m[1]] = (m[2] ?? '').replace(/^'(.*)'$/, '$1');
+  }
+  return out;
+}
+
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(false);
+    });
+    s.once('error', () => resolve(true));
+  });
+}
+
+/** An offset (multiple of 100, 3000-19900) whose ports nobody is listening on. */
+async function freeOffset(): Promise<number> {
+  for (let attempt = 0; attempt < 20; attempt += 1) {
+    const offset = 3000 + 100 * Math.floor(Math.random() * 170);
+    const ports = [8080, 8180, 9080, 9180, 8081, 8091, 8082, 8085].map((p) => p + offset);
+    if ((await Promise.all(ports.map(portFree))).every(Boolean)) return offset;
+  }
+  throw new Error('no free port offset found');
+}
+
+export async function startStack(options: StackOptions = {}): Promise<Stack> {
+  const root = repoRoot();
+  const name = uniqueName('e2e').replace(/[^a-zA-Z0-9_]/g, '_');
+  const runDir = join(root, '.portico', 'e2e', name);
+  await mkdir(runDir, { recursive: true });
+  const offset = await freeOffset();
+  const shared = sharedInfra();
+  const infra = {
+    MONGO_URL: options.infra?.mongoUrl ?? shared.mongoUrl,
+    KAFKA_BROKERS: options.infra?.kafkaBrokers ?? shared.kafkaBrokers.join(','),
+    REDIS_URL: options.infra?.redisUrl ?? shared.redisUrl,
+  };
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env['PATH'],
+    HOME: process.env['HOME'],
+    PORTICO_RUN: runDir,
+    PORTICO_STACK: name,
+    PORTICO_PORT_OFFSET: String(offset),
+    LOG_LEVEL: process.env['PORTICO_TEST_LOGS'] === '1' ? 'debug' : 'info',
+    ...infra,
+    ...options.env,
+  };
+  const script = (file: string, args: string[], timeoutMs = 150_000) =>
+    run(join(root, 'scripts', file), args, { env, timeout: timeoutMs, maxBuffer: 4 * 2 ** 20 });
+
+  const urls = parseEnvLines((await script('services.sh', ['env'])).stdout);
+  const logTail = (svc: StackService, lines = 40) => {
+    try {
+      return readFileSync(join(runDir, 'logs', `${svc}.log`), 'utf8')
+        .trimEnd()
+        .split('\n')
+        .slice(-lines)
+        .join('\n');
+    } catch {
+      return '(no log)';
+    }
+  };
+  const start = async (...names: StackService[]) => {
+    try {
+      await script('services.sh', ['start', ...names]);
+    } catch (err) {
+      const e = err as { stderr?: string; message: string };
+      throw new Error(`services.sh start ${names.join(' ')} failed: ${e.message}\n${e.stderr ?? ''}`);
+    }
+  };
+  const stop = async (...names: StackService[]) => {
+    await script('services.sh', ['stop', ...names]);
+  };
+  const close = async () => {
+    await stop().catch(() => undefined);
+    const mongo = new MongoClient(infra.MONGO_URL, { serverSelectionTimeoutMS: 5000 });
+    try {
+      await mongo.connect();
+      await mongo.db(`${name}_key_manager`).dropDatabase();
+      await mongo.db(`${name}_store`).dropDatabase();
+    } catch {
+      // private infrastructure may already be gone
+    } finally {
+      await mongo.close();
+    }
+    if (process.env['PORTICO_KEEP_E2E_RUN'] !== '1') await rm(runDir, { recursive: true, force: true });
+  };
+
+  const stack: Stack = {
+    name,
+    runDir,
+    env: urls,
+    secrets: {},
+    gateways: (urls['PORTICO_GATEWAY_URLS'] ?? '').split(','),
+    gatewayAdmins: (urls['PORTICO_GATEWAY_ADMIN_URLS'] ?? '').split(','),
+    keyManagerUrl: urls['PORTICO_KEY_MANAGER_URL'] ?? '',
+    keyManagerAdminUrl: urls['PORTICO_KEY_MANAGER_ADMIN_URL'] ?? '',
+    storeUrl: urls['PORTICO_STORE_URL'] ?? '',
+    start,
+    stop,
+    async seed() {
+      const lines = parseEnvLines((await script('seed-demo.sh', [], 60_000)).stdout);
+      Object.assign(stack.env, lines);
+      return lines;
+    },
+    logTail,
+    close,
+  };
+  try {
+    await start();
+    stack.secrets = parseEnvLines(readFileSync(join(runDir, 'secrets.env'), 'utf8'));
+    await stack.seed();
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return stack;
+}
