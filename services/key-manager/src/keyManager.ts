@@ -50,6 +50,7 @@ export interface BuildOptions {
   /** Creates the revocation topic if needed; retried by the relay until it works. */
   ensureTopics?: () => Promise<void>;
   revocationsTopic: string;
+  clientsTopic: string;
   logger: Logger;
   metrics: Metrics;
 }
@@ -176,6 +177,7 @@ export async function buildKeyManager(options: BuildOptions): Promise<KeyManager
     outbox,
     publisher,
     topic: options.revocationsTopic,
+    clientsTopic: options.clientsTopic,
     logger,
     metrics,
     pollMs: config.OUTBOX_POLL_MS,

@@ -44,6 +44,7 @@ await runService('key-manager', configSchema, async ({ config, logger, metrics, 
     ensureTopics: () =>
       bus.ensureTopics(topicSpecs(topics, { revocationRetentionMs: config.REVOCATION_TOPIC_RETENTION_MS })),
     revocationsTopic: topics.revocations,
+    clientsTopic: topics.clients,
     logger,
     metrics,
   });

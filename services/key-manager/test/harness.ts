@@ -104,6 +104,7 @@ export async function startKeyManager(
     ensureTopics: () =>
       bus.ensureTopics(topicSpecs(topics, { revocationRetentionMs: 3600_000, partitions: 1 })),
     revocationsTopic: topics.revocations,
+    clientsTopic: topics.clients,
     logger,
     metrics,
   }).catch(async (err: unknown) => {

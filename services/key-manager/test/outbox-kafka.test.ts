@@ -6,8 +6,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import type { RevocationEvent } from '@portico/events';
-import { revocationEvent } from '@portico/events';
+import type { ClientEvent, RevocationEvent } from '@portico/events';
+import { clientEvent, revocationEvent, topicNames } from '@portico/events';
 import type { PrivateService } from '@portico/testing';
 import { startPrivateKafka, waitFor } from '@portico/testing';
 import type { Running } from './harness.ts';
@@ -116,4 +116,41 @@ test('"every token issued before T" reaches the topic as one event per client an
     await consumer.stop();
   }
   assert.deepEqual([...domains].sort(), ['PARTNERS.EXAMPLE.COM', 'PRIMARY', 'STAFF.EXAMPLE.COM']);
+});
+
+test('client changes reach the clients topic in order with increasing revisions', async () => {
+  const c = await createClient(km, { keyType: 'SANDBOX', tokenFormat: 'jwt' });
+  assert.equal(
+    (await km.adminFetch(`/admin/clients/${c.clientId}`, { method: 'PATCH', body: { disabled: true } }))
+      .status,
+    200,
+  );
+  assert.equal((await km.adminFetch(`/admin/clients/${c.clientId}`, { method: 'DELETE' })).status, 204);
+  const seen: ClientEvent[] = [];
+  const consumer = await km.bus.consume({
+    broadcast: true,
+    topics: [topicNames(km.config.KAFKA_TOPIC_PREFIX).clients],
+    schema: clientEvent,
+    handle: (event) => {
+      if (event.data.clientId === c.clientId) seen.push(event);
+    },
+  });
+  try {
+    await waitFor(() => seen.length >= 3, { timeoutMs: 60_000, message: 'client events consumed' });
+  } finally {
+    await consumer.stop();
+  }
+  assert.deepEqual(
+    seen.map((e) => [e.type, e.data.revision, e.type === 'client.upserted' ? e.data.disabled : null]),
+    [
+      ['client.upserted', 1, false],
+      ['client.upserted', 2, true],
+      ['client.deleted', 3, null],
+    ],
+  );
+  const first = seen[0];
+  assert.ok(first?.type === 'client.upserted');
+  assert.equal(first.data.keyType, 'SANDBOX');
+  assert.equal(first.data.tokenFormat, 'jwt');
+  assert.equal(first.data.applicationId, 'app_1');
 });

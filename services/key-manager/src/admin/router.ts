@@ -6,6 +6,7 @@
  */
 import type { Logger } from '@portico/core';
 import { AppError, badRequest, jsonBody, notFound, unauthorized, unavailable } from '@portico/core';
+import { makeEvent } from '@portico/events';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import express from 'express';
 import type { JWTPayload } from 'jose';
@@ -16,7 +17,7 @@ import { isDependencyDown, isJwt, jwtRevocation } from '../oidc/hooks.ts';
 import { GATEWAY_RESOURCE, resourceServerInfo } from '../oidc/provider.ts';
 import { isNeverLifetime, toTtl } from '../oidc/validity.ts';
 import type { Outbox } from '../outbox/outbox.ts';
-import type { ClientStore } from '../store/clients.ts';
+import type { ClientDoc, ClientStore } from '../store/clients.ts';
 import { clientInput, clientPatch, viewOf } from '../store/clients.ts';
 import { normalizeDomain, parseUserName } from '../users/domains.ts';
 import type { UserStore } from '../users/userStore.ts';
@@ -85,6 +86,25 @@ export function adminRouter(deps: AdminDeps): Router {
   const { clients, users, outbox, provider } = deps;
   router.use('/admin', requireAdmin(deps.adminToken), jsonBody(deps.bodyLimitBytes));
 
+  /** client.upserted / client.deleted for the gateways (written after the client itself). */
+  const announce = async (doc: ClientDoc, deleted = false) => {
+    const event = deleted
+      ? makeEvent('client.deleted', { revision: doc.revision + 1, clientId: doc._id }, 'key-manager')
+      : makeEvent(
+          'client.upserted',
+          {
+            revision: doc.revision,
+            clientId: doc._id,
+            keyType: doc.keyType,
+            tokenFormat: doc.tokenFormat,
+            applicationId: doc.applicationId,
+            disabled: doc.disabled,
+          },
+          'key-manager',
+        );
+    await outbox.clientChanged(event);
+  };
+
   const needsRedirect = (grantTypes: string[], redirectUris: string[]) => {
     if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
       throw badRequest(
@@ -102,6 +122,7 @@ export function adminRouter(deps: AdminDeps): Router {
       const input = clientInput.parse(req.body);
       needsRedirect(input.grantTypes, input.redirectUris);
       const { doc, secret } = await clients.create(input);
+      await announce(doc);
       res.status(201).json({ ...viewOf(doc), clientSecret: secret });
     }),
   );
@@ -127,6 +148,7 @@ export function adminRouter(deps: AdminDeps): Router {
       if (patch.disabled === true && !current.disabled) await outbox.clientTokensRevoked(id);
       const doc = await clients.update(id, patch);
       if (!doc) throw notFound('No such client', 'client_not_found');
+      await announce(doc);
       res.json(viewOf(doc));
     }),
   );
@@ -135,9 +157,11 @@ export function adminRouter(deps: AdminDeps): Router {
     '/admin/clients/:clientId',
     wrap(async (req, res) => {
       const id = String(req.params['clientId']);
-      if (!(await clients.get(id))) throw notFound('No such client', 'client_not_found');
+      const current = await clients.get(id);
+      if (!current) throw notFound('No such client', 'client_not_found');
       await outbox.clientTokensRevoked(id);
       await clients.remove(id);
+      await announce(current, true);
       res.status(204).end();
     }),
   );

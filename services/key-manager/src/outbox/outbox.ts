@@ -10,7 +10,7 @@
  * `token:<sha256>`; a record revokes every token of its key issued before `revokedBeforeMs`.
  */
 import { randomUUID } from 'node:crypto';
-import type { EventOf, RevocationEvent } from '@portico/events';
+import type { ClientEvent, EventOf, RevocationEvent } from '@portico/events';
 import { makeEvent } from '@portico/events';
 import type { mongo } from 'mongoose';
 
@@ -24,7 +24,9 @@ export interface OutboxDoc {
   _id: string;
   /** The event to publish; absent for `all`, which the relay expands (see relay.ts). */
   event?: RevocationEvent;
-  kind: RevocationEvent['type'] | 'all.tokens_revoked';
+  /** A client change for the clients topic (no marker semantics: revokedBeforeMs is 0). */
+  clientEvent?: ClientEvent;
+  kind: RevocationEvent['type'] | ClientEvent['type'] | 'all.tokens_revoked';
   markerKey: string;
   revokedBeforeMs: number;
   createdAt: Date;
@@ -50,6 +52,8 @@ export interface Outbox {
   userTokensRevoked(subject: string, domain: string, before?: Date): Promise<Date>;
   domainTokensRevoked(domain: string, before?: Date): Promise<Date>;
   allTokensRevoked(before: Date): Promise<Date>;
+  /** A client was created, changed or deleted (for the gateways' read model). */
+  clientChanged(event: ClientEvent): Promise<void>;
   /** True when a recorded revocation covers a token with these facts. */
   isRevoked(facts: TokenFacts): Promise<boolean>;
   pending(limit: number): Promise<OutboxDoc[]>;
@@ -155,6 +159,17 @@ export async function createOutbox(db: Db): Promise<Outbox> {
         publishedAt: null,
       });
       return before;
+    },
+    async clientChanged(event) {
+      await insert({
+        _id: event.id,
+        clientEvent: event,
+        kind: event.type,
+        markerKey: `client-event:${event.data.clientId}`,
+        revokedBeforeMs: 0,
+        createdAt: new Date(),
+        publishedAt: null,
+      });
     },
     async isRevoked(facts) {
       const keys = ['all'];

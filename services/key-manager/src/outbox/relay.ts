@@ -1,5 +1,6 @@
 /**
- * Publishes pending outbox records to the revocations topic and marks them published.
+ * Publishes pending outbox records to the revocations topic (client changes to the clients
+ * topic) and marks them published.
  * At-least-once: a crash between publish and mark republishes the same event ids, which
  * consumers ignore. When Kafka is down the records stay pending (revocations still answer 200
  * once durable) and the relay retries with backoff; the pending count and the oldest pending
@@ -7,7 +8,7 @@
  */
 import type { Counter, Logger, Metrics } from '@portico/core';
 import { promClient } from '@portico/core';
-import type { EventPublisher, RevocationEvent } from '@portico/events';
+import type { ClientEvent, EventPublisher, RevocationEvent } from '@portico/events';
 import { makeEvent } from '@portico/events';
 import type { Outbox, OutboxDoc } from './outbox.ts';
 import { OUTBOX_SOURCE } from './outbox.ts';
@@ -16,6 +17,8 @@ export interface RelayOptions {
   outbox: Outbox;
   publisher: Pick<EventPublisher, 'publish'>;
   topic: string;
+  /** Where client change events (client.upserted/deleted) go. */
+  clientsTopic: string;
   logger: Logger;
   metrics: Metrics;
   pollMs: number;
@@ -104,11 +107,16 @@ export class OutboxRelay {
     for (;;) {
       const docs = await this.options.outbox.pending(this.options.batchSize);
       if (docs.length === 0) return total;
-      const events: RevocationEvent[] = [];
-      for (const doc of docs) events.push(...(await this.eventsOf(doc)));
-      await this.options.publisher.publish(this.options.topic, events);
+      const revocations: RevocationEvent[] = [];
+      const clientEvents: ClientEvent[] = [];
+      for (const doc of docs) {
+        if (doc.clientEvent) clientEvents.push(doc.clientEvent);
+        else revocations.push(...(await this.eventsOf(doc)));
+      }
+      await this.options.publisher.publish(this.options.topic, revocations);
+      await this.options.publisher.publish(this.options.clientsTopic, clientEvents);
       await this.options.outbox.markPublished(docs.map((d) => d._id));
-      for (const e of events) this.published.inc({ type: e.type });
+      for (const e of revocations) this.published.inc({ type: e.type });
       total += docs.length;
       if (docs.length < this.options.batchSize) return total;
     }
