@@ -91,6 +91,15 @@ export async function buildKeyManager(options: BuildOptions): Promise<KeyManager
       }),
     );
   }
+  // Operator-controlled, so plain http is allowed here (dev clusters); fragments never are.
+  for (const uri of [...config.PORTAL_REDIRECT_URIS, ...config.PORTAL_POST_LOGOUT_REDIRECT_URIS]) {
+    const url = URL.parse(uri);
+    if (!url || !['http:', 'https:'].includes(url.protocol) || url.hash) {
+      throw new Error(
+        `PORTAL_REDIRECT_URIS: ${JSON.stringify(uri)} must be an absolute http(s) URL without fragment`,
+      );
+    }
+  }
   if (config.PORTAL_CLIENT_SECRET && config.PORTAL_REDIRECT_URIS.length > 0) {
     statics.push(
       staticClient(hashKey, {
