@@ -17,6 +17,7 @@ import { Welcome } from './pages/Welcome.tsx';
 import { Link, match, navigate, useLocation } from './router.tsx';
 import type { Session } from './session.tsx';
 import { SessionContext, signInUrl, useSession } from './session.tsx';
+import type { PortalConfig } from './types.ts';
 import { Async, useResource } from './ui.tsx';
 
 export function App() {
@@ -28,7 +29,9 @@ export function App() {
     <Async resource={boot} label="the portal">
       {({ me, config }) =>
         me ? (
-          <SignedIn session={{ me, config, isAdmin: me.roles.includes('admin'), signOut }} />
+          <SignedIn
+            session={{ me, config, isAdmin: me.roles.includes('admin'), signOut: () => signOut(config) }}
+          />
         ) : (
           <Shell>
             <Welcome />
@@ -39,10 +42,17 @@ export function App() {
   );
 }
 
-async function signOut(): Promise<void> {
+/**
+ * Ends the portal session, then the key-manager's own session (it asks the user to confirm and
+ * comes back to the portal), so the next sign-in on this browser asks for a password again.
+ */
+async function signOut(config: PortalConfig): Promise<void> {
   await api.post('/auth/logout').catch(() => undefined);
   setCsrfToken(undefined);
-  window.location.assign('/');
+  const { url, clientId, postLogoutRedirectUri } = config.endSession;
+  window.location.assign(
+    `${url}?${new URLSearchParams({ client_id: clientId, post_logout_redirect_uri: postLogoutRedirectUri })}`,
+  );
 }
 
 function SignedIn(props: { session: Session }) {

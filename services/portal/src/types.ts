@@ -19,6 +19,8 @@ export interface PortalConfig {
     maxSeconds: number;
     allowNeverExpires: boolean;
   };
+  /** The key-manager's RP-initiated logout: sign-out ends the single sign-on session too. */
+  endSession: { url: string; clientId: string; postLogoutRedirectUri: string };
 }
 
 export interface Api {

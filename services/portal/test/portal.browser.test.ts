@@ -419,13 +419,20 @@ describe('portal in the browser', () => {
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px`);
     await screenshot(page, '16-catalog-phone');
 
-    // Sign out in another tab: the session is gone on the server and the cookie is cleared.
+    // Sign out in another tab: the portal session is gone on the server and its cookie cleared,
+    // and the key-manager's session ends too (after its confirmation), back on the portal.
     const other = await context.newPage();
     await other.goto(`${stack.storeUrl}/applications`);
     await other.getByRole('button', { name: 'Sign out' }).click();
-    await other.getByRole('link', { name: 'Sign in to get started' }).waitFor();
+    await other.waitForURL((url) => url.href.startsWith(`${stack.keyManagerUrl}/session/end`));
     const cookies = await context.cookies(stack.storeUrl);
     assert.equal(cookies.filter((c) => c.name.includes('portico_session')).length, 0);
+    await other.getByRole('button', { name: 'Sign out' }).click();
+    await other.waitForURL(`${stack.storeUrl}/`);
+    await other.getByRole('link', { name: 'Sign in to get started' }).click();
+    // A password is asked again: nobody is silently signed back in on a shared computer.
+    await other.getByLabel('Password').waitFor();
+    await other.goto(`${stack.storeUrl}/`);
     assert.equal(await other.evaluate(async () => (await fetch('/api/v1/me')).status), 401);
 
     // The first tab finds out on its next request and offers to sign in again.

@@ -134,6 +134,7 @@ export async function startStack(): Promise<Stack> {
     GATEWAY_CLIENT_SECRET: SECRETS.gatewaySecret,
     PORTAL_CLIENT_SECRET: SECRETS.portalSecret,
     PORTAL_REDIRECT_URIS: `${storeUrl}/auth/callback`,
+    PORTAL_POST_LOGOUT_REDIRECT_URIS: `${storeUrl}/`,
     BOOTSTRAP_USERS: Object.values(USERS)
       .map((u) => `${u.username}:${u.password}:${u.roles}`)
       .join(';'),
