@@ -50,55 +50,63 @@ async function dump(km: Running): Promise<Record<string, string>> {
   return out;
 }
 
-test('a user of a mapped domain has tokens only in that partition; no raw token or secret in a dump', async () => {
-  const km = await start();
-  await addUser(km, 'PARTNERS.EXAMPLE.COM', 'bob');
-  await addUser(km, 'PRIMARY', 'alice');
-  const c = await createClient(km, { grantTypes: ['password', 'refresh_token', 'client_credentials'] });
-  const client = { id: c.clientId, secret: c.clientSecret };
-  const bob = await passwordLogin(km, client, 'PARTNERS.EXAMPLE.COM/bob');
-  const alice = await passwordLogin(km, client, 'alice');
-  const app = (await (await tokenRequest(km, client, { grant_type: 'client_credentials' })).json()) as {
-    access_token: string;
-  };
-  assert.ok(bob.access_token.startsWith('A~') && bob.refresh_token.startsWith('A~'));
-  assert.ok(!alice.access_token.includes('~'));
+for (const encrypted of [true, false]) {
+  test(`a user of a mapped domain has tokens only in that partition; no raw token or secret in a dump (${encrypted ? 'encrypted' : 'clear'} payloads)`, async () => {
+    const km = await start(encrypted ? {} : { PERSISTENCE_ENCRYPTION_KEYS: '' });
+    await addUser(km, 'PARTNERS.EXAMPLE.COM', 'bob');
+    await addUser(km, 'PRIMARY', 'alice');
+    const c = await createClient(km, { grantTypes: ['password', 'refresh_token', 'client_credentials'] });
+    const client = { id: c.clientId, secret: c.clientSecret };
+    const bob = await passwordLogin(km, client, 'PARTNERS.EXAMPLE.COM/bob');
+    const alice = await passwordLogin(km, client, 'alice');
+    const app = (await (await tokenRequest(km, client, { grant_type: 'client_credentials' })).json()) as {
+      access_token: string;
+    };
+    assert.ok(bob.access_token.startsWith('A~') && bob.refresh_token.startsWith('A~'));
+    assert.ok(!alice.access_token.includes('~'));
 
-  const db = km.mongo.db;
-  assert.ok(db);
-  const count = (name: string, filter: Record<string, unknown>) => db.collection(name).countDocuments(filter);
-  assert.equal(await count('oidc_access_token__A', { accountId: 'PARTNERS.EXAMPLE.COM/bob' }), 1);
-  assert.equal(await count('oidc_refresh_token__A', { accountId: 'PARTNERS.EXAMPLE.COM/bob' }), 1);
-  assert.equal(await count('oidc_access_token', { accountId: 'PARTNERS.EXAMPLE.COM/bob' }), 0);
-  assert.equal(await count('oidc_refresh_token', { accountId: 'PARTNERS.EXAMPLE.COM/bob' }), 0);
-  assert.equal(await count('oidc_access_token', { accountId: 'PRIMARY/alice' }), 1);
-  assert.equal(await count('oidc_access_token__A', { accountId: 'PRIMARY/alice' }), 0);
-  assert.equal(await count('oidc_client_credentials', { clientId: c.clientId }), 1);
+    const db = km.mongo.db;
+    assert.ok(db);
+    const count = (name: string, filter: Record<string, unknown>) =>
+      db.collection(name).countDocuments(filter);
+    assert.equal(await count('oidc_access_token__A', { accountId: 'PARTNERS.EXAMPLE.COM/bob' }), 1);
+    assert.equal(await count('oidc_refresh_token__A', { accountId: 'PARTNERS.EXAMPLE.COM/bob' }), 1);
+    assert.equal(await count('oidc_access_token', { accountId: 'PARTNERS.EXAMPLE.COM/bob' }), 0);
+    assert.equal(await count('oidc_refresh_token', { accountId: 'PARTNERS.EXAMPLE.COM/bob' }), 0);
+    assert.equal(await count('oidc_access_token', { accountId: 'PRIMARY/alice' }), 1);
+    assert.equal(await count('oidc_access_token__A', { accountId: 'PRIMARY/alice' }), 0);
+    assert.equal(await count('oidc_client_credentials', { clientId: c.clientId }), 1);
 
-  // Revoke one token so that the outbox holds something too.
-  await km.adminFetch('/admin/revocations', { method: 'POST', body: { token: alice.access_token } });
+    // Revoke one token so that the outbox holds something too.
+    await km.adminFetch('/admin/revocations', { method: 'POST', body: { token: alice.access_token } });
 
-  const all = await dump(km);
-  const secrets = [
-    bob.access_token,
-    bob.refresh_token,
-    bob.access_token.slice(2),
-    bob.refresh_token.slice(2),
-    alice.access_token,
-    alice.refresh_token,
-    app.access_token,
-    c.clientSecret,
-  ];
-  for (const [collection, text] of Object.entries(all)) {
-    for (const secret of secrets)
-      assert.ok(!text.includes(secret), `${collection} contains a raw token or secret`);
-  }
-  const sealed = await db.collection('oidc_access_token__A').findOne({});
-  assert.ok(sealed?.['sealed'] && !sealed['payload'], 'payload is encrypted');
-  assert.equal(sealed?.['sealed'].kid, 'k2', 'the first key of the keyring encrypts');
-  assert.equal((await introspect(km, bob.access_token))['active'], true);
-  assert.equal((await introspect(km, alice.access_token))['active'], false);
-});
+    const all = await dump(km);
+    const secrets = [
+      bob.access_token,
+      bob.refresh_token,
+      bob.access_token.slice(2),
+      bob.refresh_token.slice(2),
+      alice.access_token,
+      alice.refresh_token,
+      app.access_token,
+      c.clientSecret,
+    ];
+    for (const [collection, text] of Object.entries(all)) {
+      for (const secret of secrets)
+        assert.ok(!text.includes(secret), `${collection} contains a raw token or secret`);
+    }
+    const stored = await db.collection('oidc_access_token__A').findOne({});
+    if (encrypted) {
+      assert.ok(stored?.['sealed'] && !stored['payload'], 'payload is encrypted');
+      assert.equal(stored?.['sealed'].kid, 'k2', 'the first key of the keyring encrypts');
+    } else {
+      assert.ok(stored?.['payload'] && !stored['sealed']);
+      assert.equal(stored?.['payload'].jti, undefined, 'the token value is not kept in the payload');
+    }
+    assert.equal((await introspect(km, bob.access_token))['active'], true);
+    assert.equal((await introspect(km, alice.access_token))['active'], false);
+  });
+}
 
 test('the authorization code flow also keeps a mapped user in the partition (code, access, refresh)', async () => {
   const km = await start();
