@@ -38,7 +38,8 @@ let issuer = '';
 let kmAdmin = '';
 let a: GatewayReplica;
 let b: GatewayReplica;
-const clients = { opaque: '', jwt: '' };
+const clients = { opaque: '', jwt: '', user: '' };
+let userClientSecret = '';
 
 async function kmAdminCall(pathname: string, body?: unknown): Promise<Record<string, unknown>> {
   const res = await fetch(`${kmAdmin}${pathname}`, {
@@ -53,6 +54,21 @@ async function kmAdminCall(pathname: string, body?: unknown): Promise<Record<str
 
 async function newToken(clientId: string): Promise<string> {
   return String((await kmAdminCall(`/admin/clients/${clientId}/tokens`, {}))['access_token']);
+}
+
+/** A JWT user token from the password grant (the token carries sub DOMAIN/name and user_store_domain). */
+async function userToken(username: string): Promise<string> {
+  const res = await fetch(`${issuer}/token`, {
+    method: 'POST',
+    headers: {
+      authorization: `Basic ${Buffer.from(`${encodeURIComponent(clients.user)}:${encodeURIComponent(userClientSecret)}`).toString('base64')}`,
+      'content-type': 'application/x-www-form-urlencoded',
+    },
+    body: new URLSearchParams({ grant_type: 'password', username, password: 'correct horse battery' }),
+  });
+  const body = (await res.json()) as Record<string, string>;
+  if (res.status !== 200) throw new Error(`password grant: ${res.status} ${JSON.stringify(body)}`);
+  return String(body['access_token']);
 }
 
 /** One call through a replica; bounded so that a hang fails the test instead of stalling it. */
@@ -121,10 +137,19 @@ function snapshot(): ReadModelSnapshot {
         tier: null,
         keys: [{ keyType: 'PRODUCTION', clientId: clients.jwt, allowedDomains: [] }],
       },
+      {
+        revision: 1,
+        applicationId: 'app_user',
+        name: 'Mobile',
+        owner: 'PRIMARY/alice',
+        tier: null,
+        keys: [{ keyType: 'PRODUCTION', clientId: clients.user, allowedDomains: [] }],
+      },
     ],
     subscriptions: [
       sub('sub_o_acc', 'app_opaque', 'api_acc', 'Unlimited'),
       sub('sub_j_acc', 'app_jwt', 'api_acc', 'Unlimited'),
+      sub('sub_u_acc', 'app_user', 'api_acc', 'Unlimited'),
       sub('sub_o_lim', 'app_opaque', 'api_limited', 'Bronze5'),
       sub('sub_o_evt', 'app_opaque', 'api_events', 'Unlimited'),
     ],
@@ -162,6 +187,7 @@ before(async () => {
       TOKEN_HASH_KEY: randomBytes(32).toString('hex'),
       GATEWAY_CLIENT_SECRET: GATEWAY_SECRET,
       OUTBOX_POLL_MS: '200',
+      USER_STORE_DOMAINS: 'PARTNERS.EXAMPLE.COM',
       LOG_LEVEL: 'warn',
     },
     () => httpOk(`${issuer}/.well-known/openid-configuration`),
@@ -175,6 +201,21 @@ before(async () => {
       grantTypes: ['client_credentials'],
     });
     clients[format] = String(created['clientId']);
+  }
+  const userClient = await kmAdminCall('/admin/clients', {
+    applicationId: 'app_user',
+    keyType: 'PRODUCTION',
+    tokenFormat: 'jwt',
+    grantTypes: ['password'],
+  });
+  clients.user = String(userClient['clientId']);
+  userClientSecret = String(userClient['clientSecret']);
+  for (const [domain, username] of [
+    ['PRIMARY', 'alice'],
+    ['PARTNERS.EXAMPLE.COM', 'bob'],
+    ['PARTNERS.EXAMPLE.COM', 'dave'],
+  ]) {
+    await kmAdminCall(`/admin/userstores/${domain}/users`, { username, password: 'correct horse battery' });
   }
   const file = path.join(tmpdir(), `${uniqueName('readmodel')}.json`);
   await writeFile(file, JSON.stringify(snapshot()));
@@ -275,6 +316,54 @@ describe('gateway replicas with the real key-manager, Kafka and Redis', () => {
     });
   }
 
+  it('user, domain and client revocations reach both replicas and spare tokens issued afterwards (iat_ms)', async (t) => {
+    const tokens = {
+      alice: await userToken('PRIMARY/alice'),
+      bob: await userToken('PARTNERS.EXAMPLE.COM/bob'),
+      dave: await userToken('partners.example.com/dave'),
+      app: await newToken(clients.jwt),
+    };
+    for (const [who, token] of Object.entries(tokens)) {
+      for (const gw of [a, b]) {
+        const res = await call(gw, '/acc/1.0.0/x', token);
+        assert.equal(res.status, 200, `${who} via ${gw.name}: ${JSON.stringify(res.body)}`);
+      }
+    }
+    const rejectedEverywhere = (token: string, what: string) =>
+      waitFor(
+        async () => {
+          for (const gw of [a, b]) {
+            const res = await call(gw, '/acc/1.0.0/x', token);
+            if (res.status !== 401) return false;
+            assert.equal(res.body.error?.code, 'revoked_token');
+          }
+          return true;
+        },
+        { timeoutMs: 20_000, intervalMs: 25, message: `${what} still accepted` },
+      );
+    let started = Date.now();
+    await kmAdminCall('/admin/revocations', { subject: 'PRIMARY/alice' });
+    await rejectedEverywhere(tokens.alice, 'user-revoked token');
+    t.diagnostic(`user revocation applied by both replicas after ${Date.now() - started} ms`);
+    assert.equal((await call(a, '/acc/1.0.0/x', tokens.bob)).status, 200);
+
+    started = Date.now();
+    await kmAdminCall('/admin/revocations', { domain: 'PARTNERS.EXAMPLE.COM' });
+    await rejectedEverywhere(tokens.bob, 'domain-revoked token');
+    await rejectedEverywhere(tokens.dave, 'domain-revoked token');
+    t.diagnostic(`domain revocation applied by both replicas after ${Date.now() - started} ms`);
+
+    started = Date.now();
+    await kmAdminCall('/admin/revocations', { clientId: clients.jwt });
+    await rejectedEverywhere(tokens.app, 'client-revoked token');
+    t.diagnostic(`client revocation applied by both replicas after ${Date.now() - started} ms`);
+    const later = await newToken(clients.jwt);
+    for (const gw of [a, b]) assert.equal((await call(gw, '/acc/1.0.0/x', later)).status, 200);
+    const laterUser = await userToken('PRIMARY/alice');
+    for (const gw of [a, b]) assert.equal((await call(gw, '/acc/1.0.0/x', laterUser)).status, 200);
+    revoked.push(tokens.alice, tokens.bob);
+  });
+
   it('applies subscription and API events from Kafka without a restart', async () => {
     const token = await newToken(clients.opaque);
     assert.equal((await call(a, '/events/1.0.0/x', token)).status, 200);
@@ -374,7 +463,7 @@ describe('gateway replicas with the real key-manager, Kafka and Redis', () => {
   });
 
   it('a replica restarted after revocations is not ready before its replay ends and rejects revoked tokens from its first request', async () => {
-    assert.equal(revoked.length, 2, 'needs the revoked tokens of the revocation tests');
+    assert.equal(revoked.length, 4, 'needs the revoked tokens of the revocation tests');
     await b.stop();
     const answers: number[] = [];
     let readyAt = -1;
@@ -402,9 +491,11 @@ describe('gateway replicas with the real key-manager, Kafka and Redis', () => {
       const res = await call(b, '/acc/1.0.0/x', token);
       assert.equal(res.status, 401);
     }
-    // The JWT one can only be caught by the deny-list: its signature is still valid.
-    const jwtRes = await call(b, '/acc/1.0.0/x', revoked[1]);
-    assert.equal(jwtRes.body.error?.code, 'revoked_token');
+    // The JWTs can only be caught by the deny-list: their signatures are still valid.
+    for (const jwt of revoked.slice(1)) {
+      const jwtRes = await call(b, '/acc/1.0.0/x', jwt);
+      assert.equal(jwtRes.body.error?.code, 'revoked_token');
+    }
   });
 
   it('Redis stopped: cached tokens still served, uncached ones validated at the key-manager, rate limits fail open, nothing hangs', async () => {
