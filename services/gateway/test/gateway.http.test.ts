@@ -471,3 +471,36 @@ describe('metrics', () => {
     }
   });
 });
+
+describe('rate limiting switch when Redis cannot be asked', () => {
+  for (const mode of ['open', 'closed'] as const) {
+    it(`RATE_LIMIT_FAIL_MODE=${mode}: ${mode === 'open' ? 'admits' : 'answers 503 with Retry-After'} while the limit store is down`, async () => {
+      const { InMemoryRateLimitStore } = await import('../src/ratelimit/limiter.ts');
+      const store = new InMemoryRateLimitStore();
+      const other = await startTestGateway({
+        snapshot: snapshotFixture({ upstreamUrl: upstream.url, tierRequests: 2, tierUnitSeconds: 3600 }),
+        introspector: km,
+        rateLimits: store,
+        env: { RATE_LIMIT_FAIL_MODE: mode },
+      });
+      try {
+        const get = () =>
+          fetch(`${other.url}/twitter/1.0.0/x`, { headers: { authorization: `Bearer ${PROD}` } });
+        const statuses = [(await get()).status, (await get()).status];
+        const limited = await get();
+        assert.deepEqual([...statuses, limited.status], [200, 200, 429]);
+        assert.ok(Number(limited.headers.get('retry-after')) > 0);
+        assert.equal(limited.headers.get('ratelimit-limit'), '2');
+        store.down = true;
+        const res = await get();
+        if (mode === 'open') assert.equal(res.status, 200);
+        else {
+          assert.equal(res.status, 503);
+          assert.ok(Number(res.headers.get('retry-after')) > 0);
+        }
+      } finally {
+        await other.close();
+      }
+    });
+  }
+});
