@@ -226,10 +226,28 @@ describe('portal in the browser', () => {
       .getByRole('button', { name: 'Generate keys' })
       .waitFor();
     await screenshot(page, '08-keys-sandbox');
+
+    // Sandbox keys (any domain) reach the API's sandbox endpoint through the same gateway URL.
+    const sandbox = page.getByRole('tabpanel', { name: 'Sandbox keys' });
+    await sandbox.getByRole('button', { name: 'Generate keys' }).click();
+    await sandbox.getByRole('button', { name: 'Generate access token' }).click();
+    const sandboxToken = await textOf(sandbox.getByTestId('access-token-sandbox'));
+    assert.equal((await stack.introspect(sandboxToken))['key_type'], 'SANDBOX');
+    await sandbox.getByRole('button', { name: 'Copy curl command' }).click();
+    const sandboxCurl = await clipboard(page);
+    assert.ok(sandboxCurl.includes(`Bearer ${sandboxToken}`), sandboxCurl);
+    const viaSandbox = await waitFor(
+      async () => {
+        const r = await shell(sandboxCurl);
+        return r.status === 200 ? r : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, message: 'the sandbox curl command never answered 200' },
+    );
+    assert.match(viaSandbox.output, /x-upstream-environment: sandbox/i);
     assert.deepEqual(alice.problems, []);
   });
 
-  test('regenerating the access token revokes the previous one; key settings can be changed; a 4xx shows the API message', async () => {
+  test('regenerating the secret and the access token (the previous token is revoked); key settings can be changed; a 4xx shows the API message', async () => {
     assert.ok(state.aliceAppUrl && state.token, 'needs the previous journey');
     const { page } = users[0]!;
     await page.goto(`${state.aliceAppUrl}/keys`);
@@ -246,7 +264,20 @@ describe('portal in the browser', () => {
       message: 'the previous token stayed active',
     });
     assert.equal((await stack.introspect(fresh))['active'], true);
-    await panel.getByRole('button', { name: 'Regenerate access token' }).waitFor();
+    // A new consumer secret, after confirmation, shown once.
+    await panel.getByRole('button', { name: 'Regenerate secret' }).click();
+    await page
+      .getByRole('dialog', { name: 'Regenerate the consumer secret?' })
+      .getByRole('button', { name: 'Regenerate secret' })
+      .click();
+    const newSecret = await textOf(panel.getByTestId('consumer-secret-production'));
+    assert.match(newSecret, /\S{16,}/);
+    await waitFor(async () => (await stack.introspect(fresh))['active'] === false, {
+      timeoutMs: 10_000,
+      message: 'a new secret left the earlier token active',
+    });
+    // The token of the old secret is gone from the page too.
+    assert.equal(await panel.getByTestId('access-token-production').count(), 0);
 
     // Allowed domains and token validity can be changed later, with the same validation.
     await panel.getByLabel('Allowed domains').fill('ALL\napp.example.com');
