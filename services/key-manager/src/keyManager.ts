@@ -4,7 +4,7 @@
  * root) and the tests both use it, so they run the same wiring.
  */
 import { randomBytes } from 'node:crypto';
-import type { HealthCheck, Logger, Metrics } from '@portico/core';
+import type { Logger, Metrics } from '@portico/core';
 import type { EventPublisher } from '@portico/events';
 import type { mongo } from 'mongoose';
 import type Provider from 'oidc-provider';
@@ -153,7 +153,6 @@ export async function buildKeyManager(options: BuildOptions): Promise<KeyManager
     issuer: config.ISSUER,
     jwks,
     cookieKeys,
-    clients,
     users,
     partitions,
     validity,
@@ -162,7 +161,6 @@ export async function buildKeyManager(options: BuildOptions): Promise<KeyManager
     gatewayClientId: config.GATEWAY_CLIENT_ID,
     secretHashKey: hashKey,
     adapter,
-    logger,
   });
   registerPasswordGrant(provider, { users, domains, audience: config.ACCESS_TOKEN_AUDIENCE });
   installHooks({ provider, outbox, jwks, gatewayClientId: config.GATEWAY_CLIENT_ID, logger, metrics });
@@ -255,5 +253,3 @@ export async function bootstrapUsers(
     }
   }
 }
-
-export type { HealthCheck };

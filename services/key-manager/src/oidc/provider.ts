@@ -9,12 +9,10 @@
  *   token_type, iat_ms.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { Logger } from '@portico/core';
 import type { Configuration, FindAccount, JWK, KoaContextWithOIDC } from 'oidc-provider';
 import Provider, { errors } from 'oidc-provider';
 import { verifyClientSecret } from '../crypto/hashing.ts';
-import type { ClientStore } from '../store/clients.ts';
-import { EXTRA_CLIENT_METADATA } from '../store/clients.ts';
+import { EXTRA_CLIENT_METADATA, OIDC_SCOPES } from '../store/clients.ts';
 import type { Partitions } from '../users/domains.ts';
 import { domainOfSubject } from '../users/domains.ts';
 import type { UserStore } from '../users/userStore.ts';
@@ -24,13 +22,11 @@ import { accessTokenValidity, NEVER_TTL_SECONDS, toTtl } from './validity.ts';
 
 /** The resource indicator of the gateway (internal name; the audience is configurable). */
 export const GATEWAY_RESOURCE = 'urn:portico:gateway';
-export const OIDC_SCOPES = ['openid', 'profile', 'email', 'roles', 'offline_access'];
 
 export interface ProviderOptions {
   issuer: string;
   jwks: { keys: JWK[] };
   cookieKeys: string[];
-  clients: ClientStore;
   users: UserStore;
   partitions: Partitions;
   validity: ValidityPolicy;
@@ -39,7 +35,6 @@ export interface ProviderOptions {
   gatewayClientId: string;
   secretHashKey: string;
   adapter: (name: string) => import('oidc-provider').Adapter;
-  logger: Logger;
 }
 
 type AnyToken = {
@@ -47,7 +42,6 @@ type AnyToken = {
   clientId: string;
   accountId?: string;
   grantId?: string;
-  expiresIn?: number;
   client?: { metadata(): Record<string, unknown> };
 };
 
@@ -99,7 +93,6 @@ export function createProvider(options: ProviderOptions): Provider {
 
   const accessTtl =
     (kind: 'application' | 'user') => (_ctx: unknown, token: AnyToken, client: ClientLike) => {
-      if (typeof token.expiresIn === 'number' && token.expiresIn > 0) return token.expiresIn;
       const override = clientMeta(client)['access_token_ttl'] as number | null | undefined;
       return toTtl(accessTokenValidity(options.validity, kind, override, domainOfSubject(token.accountId)));
     };

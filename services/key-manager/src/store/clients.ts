@@ -135,8 +135,8 @@ export function viewOf(doc: ClientDoc): ClientView {
   };
 }
 
-/** Scopes every user-facing client may ask for besides its API scopes. */
-const OIDC_SCOPES = ['openid', 'profile', 'email', 'roles', 'offline_access'];
+/** The OpenID scopes the provider knows; API scopes are per client (`api_scopes`). */
+export const OIDC_SCOPES = ['openid', 'profile', 'email', 'roles', 'offline_access'];
 
 export function metadataOf(doc: ClientDoc): AdapterPayload {
   // oidc-provider only accepts its own (OIDC) scopes in `scope`; API scopes travel in
