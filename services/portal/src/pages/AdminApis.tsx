@@ -137,8 +137,10 @@ function ApiForm(props: {
   const [v, setV] = useState(props.initial);
   const [errors, setErrors] = useState<FormErrors>({});
   const action = useAction();
-  const set = (k: keyof FormValues) => (e: { target: { value: string } }) =>
+  const set = (k: keyof FormValues) => (e: { target: { value: string } }) => {
     setV({ ...v, [k]: e.target.value });
+    if (errors[k]) setErrors({ ...errors, [k]: undefined });
+  };
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     const { errors: errs, definition } = validateApi(v, props.creating);

@@ -119,7 +119,10 @@ function TierForm(props: { onSaved: () => void }) {
         <input
           id={id}
           value={value}
-          onChange={(e) => set(e.target.value)}
+          onChange={(e) => {
+            set(e.target.value);
+            if (errors[key]) setErrors({ ...errors, [key]: '' });
+          }}
           aria-invalid={invalid}
           aria-describedby={describedBy}
         />

@@ -110,7 +110,10 @@ function Overview(props: { app: Application; onChange: () => void }) {
                 maxLength={200}
                 aria-invalid={invalid}
                 aria-describedby={describedBy}
-                onChange={(e) => setName(e.target.value)}
+                onChange={(e) => {
+                  setName(e.target.value);
+                  setNameError(undefined);
+                }}
               />
             )}
           </Field>

@@ -99,7 +99,10 @@ function CreateApplication() {
               required
               aria-invalid={invalid}
               aria-describedby={describedBy}
-              onChange={(e) => setName(e.target.value)}
+              onChange={(e) => {
+                setName(e.target.value);
+                setNameError(undefined);
+              }}
             />
           )}
         </Field>

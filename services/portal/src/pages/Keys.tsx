@@ -263,7 +263,10 @@ function KeySettingsForm(props: {
               aria-describedby={describedBy}
               spellCheck={false}
               placeholder="Any domain"
-              onChange={(e) => setDomains(e.target.value)}
+              onChange={(e) => {
+                setDomains(e.target.value);
+                setErrors({ ...errors, domains: undefined });
+              }}
             />
           )}
         </Field>
@@ -279,7 +282,10 @@ function KeySettingsForm(props: {
               value={validity}
               aria-invalid={invalid}
               aria-describedby={describedBy}
-              onChange={(e) => setValidity(e.target.value)}
+              onChange={(e) => {
+                setValidity(e.target.value);
+                setErrors({ ...errors, validity: undefined });
+              }}
             />
           )}
         </Field>
