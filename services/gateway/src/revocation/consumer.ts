@@ -27,8 +27,10 @@ export function applyRevocation(
   validator: TokenValidator,
 ): Promise<void> | undefined {
   denyList.apply(event);
+  if (event.type === 'token.revoked') return validator.evict(event.data.tokenHash);
+  // Bulk revocations name no token hash: drop the level-1 entries they now deny.
   validator.evictMatching((hash, facts) => denyList.isDenied(hash, facts));
-  return event.type === 'token.revoked' ? validator.evict(event.data.tokenHash) : undefined;
+  return undefined;
 }
 
 export async function followRevocations(options: RevocationFollowerOptions): Promise<RunningConsumer> {
