@@ -378,6 +378,7 @@ describe('portal in the browser', () => {
     // Admin pages are not routed for developers (and the API refuses them anyway).
     await page.goto(`${stack.storeUrl}/admin/apis/new`);
     await page.getByRole('heading', { name: 'Administrators only' }).waitFor();
+    assert.deepEqual(bob.problems, []);
   });
 
   test('an application is edited; unsubscribe, revoke keys and delete ask for confirmation (Escape cancels) and then happen', async () => {
