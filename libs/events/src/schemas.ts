@@ -44,7 +44,7 @@ function envelope<T extends string, D extends z.ZodType>(type: T, data: D) {
 export const tokenRevoked = envelope(
   'token.revoked',
   z.object({
-    /** HMAC-SHA256 (hex) of the token, as the gateway computes it for its cache key. */
+    /** SHA-256 (hex) of the raw token, as the gateway computes it for its cache key (docs/internal-apis.md). */
     tokenHash: z.string().regex(/^[a-f0-9]{64}$/),
     jti: z.string().max(256).optional(),
     grantId: z.string().max(256).optional(),
