@@ -4,8 +4,20 @@
  */
 
 import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'node:test';
-import { freePort, sharedInfra, startPrivateMongo, startPrivateRedis, uniqueName } from '@portico/testing';
+import { EventBus, topicNames, topicSpecs } from '@portico/events';
+import {
+  freePort,
+  freePorts,
+  sharedInfra,
+  startPrivateMongo,
+  startPrivateRedis,
+  testLogger,
+  uniqueName,
+} from '@portico/testing';
 import { exitOf, startService, waitForStatus } from '../src/index.ts';
 
 const infra = sharedInfra();
@@ -48,21 +60,52 @@ test('store: /readyz turns 503 when MongoDB stops and 200 when it returns; SIGTE
   assert.equal(await p.stop('SIGTERM'), 0, p.output());
 });
 
-test('gateway: /readyz turns 503 when Redis stops and 200 when it returns', async (t) => {
+// The gateway's readiness follows the revocation replay and the read model, NOT Redis: without
+// Redis it still answers correctly (docs/adr/0031; journey 6 in faults.test.ts proves the answers).
+test('gateway: /readyz is 503 until its topics can be replayed, stays 200 when Redis stops; SIGTERM exits 0', async (t) => {
   const redis = await startPrivateRedis();
   t.after(() => redis.dispose());
-  const port = await freePort();
+  const [port, adminPort] = (await freePorts(2)) as [number, number];
+  const dir = await mkdtemp(join(tmpdir(), 'gw-ready-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const readModel = join(dir, 'read-model.json');
+  await writeFile(
+    readModel,
+    JSON.stringify({
+      version: 1,
+      generatedAt: new Date().toISOString(),
+      position: {},
+      apis: [],
+      tiers: [],
+      applications: [],
+      subscriptions: [],
+    }),
+  );
+  const prefix = `${uniqueName('t')}.`;
   const p = startService('gateway', {
     PORT: String(port),
+    ADMIN_PORT: String(adminPort),
     REDIS_URL: redis.url,
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-    KAFKA_TOPIC_PREFIX: `${uniqueName('t')}.`,
+    KAFKA_TOPIC_PREFIX: prefix,
+    READ_MODEL_FILE: readModel,
   });
   t.after(() => p.stop('SIGKILL'));
-  const base = `http://127.0.0.1:${port}`;
-  await waitForStatus(`${base}/readyz`, 200, 60_000);
+  const admin = `http://127.0.0.1:${adminPort}`;
+  // Its topics do not exist yet (the key-manager and the store create them): not ready.
+  const early = await waitForStatus(`${admin}/readyz`, 503, 60_000);
+  assert.match(JSON.stringify(await early.json()), /revocations/);
+  assert.equal((await fetch(`${admin}/healthz`)).status, 200);
+
+  const bus = new EventBus({ brokers: infra.kafkaBrokers, clientId: 'e2e-foundation', logger: testLogger() });
+  await bus.ensureTopics(topicSpecs(topicNames(prefix), { revocationRetentionMs: 3600_000, partitions: 1 }));
+  await waitForStatus(`${admin}/readyz`, 200, 60_000);
+  await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 5_000);
+
   await redis.stop();
-  await waitForStatus(`${base}/readyz`, 503, 30_000);
+  for (let i = 0; i < 5; i += 1) {
+    assert.equal((await fetch(`${admin}/readyz`)).status, 200, 'Redis is not a readiness check');
+  }
   await redis.start();
-  await waitForStatus(`${base}/readyz`, 200, 60_000);
+  assert.equal(await p.stop('SIGTERM'), 0, p.output());
 });
