@@ -1,7 +1,7 @@
 /**
  * The gateway's two HTTP surfaces (neither listens here):
  * - the public app: every request runs the plugin chain (route -> authenticate -> access ->
- *   rate limit -> outbound -> proxy); /healthz and /readyz stay for probes, /metrics does not;
+ *   rate limit -> outbound -> proxy, CORS after route); /healthz and /readyz stay for probes, /metrics does not;
  * - the admin app (ADMIN_PORT, not exposed through the ingress): /healthz, /readyz, /metrics and
  *   the JWKS upstreams use to verify the backend JWT (/.well-known/jwks.json).
  */
@@ -68,7 +68,10 @@ function runPlugins(plugins: GatewayPlugin[], metrics: GatewayMetrics) {
       if (ctx.upstreamSeconds !== undefined) metrics.upstreamLatency.observe({ api }, ctx.upstreamSeconds);
     });
     try {
-      for (const plugin of plugins) await plugin.handle(ctx);
+      for (const plugin of plugins) {
+        await plugin.handle(ctx);
+        if (ctx.done) return;
+      }
     } catch (err) {
       next(err);
     }

@@ -67,6 +67,10 @@ export const configSchema = z.object({
 
   UPSTREAM_TIMEOUT_MS: positiveInt(30_000),
 
+  /** Answer CORS preflights and add Access-Control-Allow-Origin for browser callers. */
+  CORS_ENABLED: bool(true),
+  CORS_MAX_AGE_SECONDS: positiveInt(600),
+
   /** When Redis cannot be asked: `open` lets requests through, `closed` answers 503. */
   RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
 });

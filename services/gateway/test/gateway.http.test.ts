@@ -228,6 +228,10 @@ describe('failure policy: 403 with a machine code', () => {
     const { res, body } = await call('/scoped/1.0.0/x', { token: 'tok-noscope' });
     assert.equal(res.status, 403);
     assert.equal(body.error?.code, 'insufficient_scope');
+    assert.equal(
+      res.headers.get('www-authenticate'),
+      'Bearer error="insufficient_scope", scope="read:tweets"',
+    );
   });
 
   it('unknown_application when the client is in no application', async () => {
@@ -503,4 +507,62 @@ describe('rate limiting switch when Redis cannot be asked', () => {
       }
     });
   }
+});
+
+describe('CORS for browser callers', () => {
+  const preflight = (base: string, path: string) =>
+    fetch(`${base}${path}`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://app.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    });
+
+  it('answers a preflight for a routable API without a token and without calling the upstream', async () => {
+    const before = upstream.requests.length;
+    const res = await preflight(gw.url, '/twitter/1.0.0/x');
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    assert.equal(res.headers.get('access-control-allow-methods'), 'POST');
+    assert.equal(res.headers.get('access-control-allow-headers'), 'authorization, content-type');
+    assert.equal(res.headers.get('access-control-allow-credentials'), null);
+    assert.equal(upstream.requests.length, before);
+    assert.equal((await preflight(gw.url, '/nope/1.0.0/x')).status, 404);
+  });
+
+  it('adds Access-Control-Allow-Origin to actual answers, errors included; a non-preflight OPTIONS needs a token', async () => {
+    const ok = await call('/twitter/1.0.0/x', {
+      token: PROD,
+      headers: { origin: 'https://app.example.com' },
+    });
+    assert.equal(ok.res.status, 200);
+    assert.equal(ok.res.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    const denied = await call('/twitter/1.0.0/x', { headers: { origin: 'https://app.example.com' } });
+    assert.equal(denied.res.status, 401);
+    assert.equal(denied.res.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    const plain = await fetch(`${gw.url}/twitter/1.0.0/x`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://app.example.com' },
+    });
+    assert.equal(plain.status, 401);
+    const nullOrigin = await call('/twitter/1.0.0/x', { token: PROD, headers: { origin: 'null' } });
+    assert.equal(nullOrigin.res.headers.get('access-control-allow-origin'), null);
+  });
+
+  it('leaves CORS to the upstream when CORS_ENABLED is off', async () => {
+    const other = await startTestGateway({
+      snapshot: snapshotFixture({ upstreamUrl: upstream.url }),
+      introspector: km,
+      env: { CORS_ENABLED: 'false' },
+    });
+    try {
+      const res = await preflight(other.url, '/twitter/1.0.0/x');
+      assert.equal(res.status, 401);
+      assert.equal(res.headers.get('access-control-allow-origin'), null);
+    } finally {
+      await other.close();
+    }
+  });
 });

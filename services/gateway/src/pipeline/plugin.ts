@@ -2,7 +2,8 @@
  * Gateway features are plugins of one fixed shape: a name, an explicit priority (lower runs
  * first), the documented part of the gateway config it reads (a zod schema picked from
  * config.ts), and a handler. A handler either enriches the request context, throws an
- * AppError (rendered by the one error renderer), or, for the last plugin, answers.
+ * AppError (rendered by the one error renderer), or answers and sets `ctx.done` (the proxy,
+ * a CORS preflight), which ends the chain.
  */
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
@@ -29,6 +30,8 @@ export interface GatewayContext {
   upstreamHeaders: Record<string, string>;
   /** Set by the proxy. */
   upstreamSeconds?: number;
+  /** Set by a plugin that has answered: the chain stops. */
+  done?: boolean;
 }
 
 export interface GatewayPlugin {
@@ -40,6 +43,7 @@ export interface GatewayPlugin {
 
 export const PRIORITY = {
   route: 100,
+  cors: 150,
   authenticate: 200,
   access: 300,
   rateLimit: 400,

@@ -52,8 +52,13 @@ export function accessPlugin(model: ReadModel, config: { CLIENT_DOMAIN_HEADERS: 
       if (domain === 'denied')
         throw denied('The calling domain is not allowed for this key', 'domain_not_allowed');
       const missing = api.scopes.filter((s) => !facts.scopes.includes(s));
-      if (missing.length > 0)
-        throw denied(`The token lacks the scopes: ${missing.join(' ')}`, 'insufficient_scope');
+      if (missing.length > 0) {
+        const err = denied(`The token lacks the scopes: ${missing.join(' ')}`, 'insufficient_scope');
+        // RFC 6750 §3.1: tell the client which scope it needs.
+        err.headers['www-authenticate'] =
+          `Bearer error="insufficient_scope", scope="${api.scopes.join(' ')}"`;
+        throw err;
+      }
       ctx.key = key;
       ctx.subscription = subscription;
       ctx.target = upstreamUrl(endpoint, ctx.rest ?? '', ctx.query ?? '');

@@ -10,6 +10,7 @@ import type { RateLimitStore } from '../ratelimit/limiter.ts';
 import type { ReadModel } from '../readmodel/model.ts';
 import { accessPlugin } from './access.ts';
 import { authenticatePlugin } from './authenticate.ts';
+import { corsPlugin } from './cors.ts';
 import { outboundPlugin } from './outbound.ts';
 import { proxyPlugin } from './proxy.ts';
 import { rateLimitPlugin } from './rate-limit.ts';
@@ -28,6 +29,7 @@ export interface PluginDeps {
 export function gatewayPlugins(config: Config, deps: PluginDeps): GatewayPlugin[] {
   return orderPlugins([
     routePlugin(deps.model),
+    corsPlugin(config),
     authenticatePlugin(deps.validator, deps.revocationsLoaded),
     accessPlugin(deps.model, config),
     rateLimitPlugin(deps.model, deps.rateLimits, config, deps.metrics, deps.logger),
