@@ -254,6 +254,14 @@ export function useConfirm() {
 
 // ------------------------------------------------------------------ formatting
 
+/** Smallest limit first, unlimited last (the order a developer compares them in). */
+export function sortTiers<T extends { requests: number | null; unitSeconds: number; name: string }>(
+  tiers: T[],
+): T[] {
+  const rate = (t: T) => (t.requests === null ? Number.POSITIVE_INFINITY : t.requests / t.unitSeconds);
+  return [...tiers].sort((a, b) => rate(a) - rate(b) || a.name.localeCompare(b.name));
+}
+
 export function formatTier(t: {
   requests: number | null;
   unitSeconds: number;

@@ -3,11 +3,11 @@ import { useState } from 'react';
 import { api, enc } from '../api.ts';
 import { usePageTitle } from '../router.tsx';
 import type { Items, Tier } from '../types.ts';
-import { Async, ErrorBox, Field, formatTier, useAction, useConfirm, useResource } from '../ui.tsx';
+import { Async, ErrorBox, Field, formatTier, sortTiers, useAction, useConfirm, useResource } from '../ui.tsx';
 
 export function AdminTiers() {
   usePageTitle('Tiers');
-  const tiers = useResource(() => api.get<Items<Tier>>('/api/v1/tiers'), []);
+  const tiers = useResource(async () => sortTiers((await api.get<Items<Tier>>('/api/v1/tiers')).items), []);
   const remove = useAction();
   const confirm = useConfirm();
   const del = async (t: Tier) => {
@@ -30,7 +30,7 @@ export function AdminTiers() {
         <div>
           <ErrorBox error={remove.error} />
           <Async resource={tiers} label="tiers">
-            {({ items }) => (
+            {(items) => (
               <table className="table">
                 <thead>
                   <tr>

@@ -15,6 +15,7 @@ import {
   formatTier,
   LifecycleBadge,
   Notice,
+  sortTiers,
   useAction,
   useResource,
 } from '../ui.tsx';
@@ -32,7 +33,12 @@ export function ApiDetail(props: { apiId: string }) {
           .get<Record<string, unknown>>(`/api/v1/apis/${enc(props.apiId)}/definition`)
           .catch(() => null)
       : null;
-    return { one, versions: all.items.filter((a) => a.name === one.name), tiers: tiers.items, definition };
+    return {
+      one,
+      versions: all.items.filter((a) => a.name === one.name),
+      tiers: sortTiers(tiers.items),
+      definition,
+    };
   }, [props.apiId]);
   usePageTitle(data.state === 'ok' ? data.data.one.name : 'API');
   return (

@@ -6,7 +6,17 @@ import { useState } from 'react';
 import { api, enc } from '../api.ts';
 import { Link, navigate, usePageTitle } from '../router.tsx';
 import type { Api, Application, Items, Subscription, Tier } from '../types.ts';
-import { Async, ErrorBox, Field, formatTier, Notice, useAction, useConfirm, useResource } from '../ui.tsx';
+import {
+  Async,
+  ErrorBox,
+  Field,
+  formatTier,
+  Notice,
+  sortTiers,
+  useAction,
+  useConfirm,
+  useResource,
+} from '../ui.tsx';
 import { KeysSection } from './Keys.tsx';
 
 const TABS = [
@@ -141,14 +151,31 @@ function Overview(props: { app: Application; onChange: () => void }) {
           <dd>{new Date(props.app.createdAt).toLocaleString('en')}</dd>
         </dl>
       </section>
-      <section className="panel panel-danger">
-        <h2>Delete this application</h2>
-        <p>Deleting revokes its keys and tokens and removes its subscriptions.</p>
-        <ErrorBox error={remove.error} onRetry={del} />
-        <button type="button" className="btn btn-danger" onClick={del} disabled={remove.busy}>
-          {remove.busy ? 'Deleting…' : 'Delete application'}
-        </button>
-      </section>
+      <div>
+        {props.app.keys.length === 0 && (
+          <section className="panel">
+            <h2>Next steps</h2>
+            <ol className="next-steps">
+              <li>
+                <Link to={`/applications/${props.app.id}/subscriptions`}>Subscribe</Link> this application to
+                the APIs it calls, with a tier.
+              </li>
+              <li>
+                <Link to={`/applications/${props.app.id}/keys`}>Generate keys</Link> (Production or Sandbox)
+                and an access token, then copy the ready-made curl command.
+              </li>
+            </ol>
+          </section>
+        )}
+        <section className="panel panel-danger">
+          <h2>Delete this application</h2>
+          <p>Deleting revokes its keys and tokens and removes its subscriptions.</p>
+          <ErrorBox error={remove.error} onRetry={del} />
+          <button type="button" className="btn btn-danger" onClick={del} disabled={remove.busy}>
+            {remove.busy ? 'Deleting…' : 'Delete application'}
+          </button>
+        </section>
+      </div>
       {confirm.dialog}
     </div>
   );
@@ -161,7 +188,7 @@ function Subscriptions(props: { app: Application }) {
       api.get<Items<Api>>('/api/v1/apis'),
       api.get<Items<Tier>>('/api/v1/tiers'),
     ]);
-    return { subs: subs.items, apis: apis.items, tiers: tiers.items };
+    return { subs: subs.items, apis: apis.items, tiers: sortTiers(tiers.items) };
   }, [props.app.id]);
   const remove = useAction();
   const confirm = useConfirm();
