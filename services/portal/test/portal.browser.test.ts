@@ -47,8 +47,8 @@ async function shell(command: string): Promise<{ status: number; output: string 
 }
 
 before(async () => {
-  stack = await startStack();
   browser = await launchBrowser();
+  stack = await startStack();
 });
 
 after(async () => {

@@ -6,6 +6,7 @@
  * CATALOG_FILE. Headless Debian Chromium is driven by playwright-core.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -221,6 +222,9 @@ export async function startStack(): Promise<Stack> {
 export const CHROMIUM = '/usr/bin/chromium';
 
 export async function launchBrowser(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: run scripts/setup-browser.sh (Debian package chromium)`);
+  }
   // playwright-core gives every launch a new empty profile (its own --user-data-dir).
   return chromium.launch({
     executablePath: CHROMIUM,
