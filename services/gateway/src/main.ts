@@ -84,6 +84,11 @@ await runService('gateway', configSchema, async ({ config, logger, metrics, life
   const sweep = setInterval(() => denyList.sweep(), 60_000);
   sweep.unref();
   lifecycle.onStop('deny-list-sweep', () => clearInterval(sweep));
+  // Both consumers leave their groups in parallel, after the HTTP listeners have drained.
+  const consumers: RunningConsumer[] = [];
+  lifecycle.onStop('kafka-consumers', async () => {
+    await Promise.all(consumers.map((c) => c.stop()));
+  });
 
   const signer = await BackendJwtSigner.create({
     key: config.BACKEND_JWT_SIGNING_KEY,
@@ -177,7 +182,7 @@ await runService('gateway', configSchema, async ({ config, logger, metrics, life
     }),
   ).then((consumer) => {
     revocations = consumer;
-    lifecycle.onStop('revocations-consumer', () => consumer.stop());
+    consumers.push(consumer);
     const t0 = Date.now();
     return consumer.caughtUp.then(() =>
       logger.info({ ms: Date.now() - t0, entries: denyList.size() }, 'revocations replayed'),
@@ -191,7 +196,7 @@ await runService('gateway', configSchema, async ({ config, logger, metrics, life
     }
     const consumer = await retry('read model consumer', () => followEntities(bus, topics, model, logger));
     entities = consumer;
-    lifecycle.onStop('entities-consumer', () => consumer.stop());
+    consumers.push(consumer);
     await consumer.caughtUp;
     model.markLoaded();
     logger.info({ counts: model.counts() }, 'read model caught up');
