@@ -12,6 +12,8 @@ export interface ScenarioResult {
   /** Extra numbers a scenario measures (tokens/s, revocation lag, …). */
   metrics?: Record<string, number>;
   rssBytes?: Record<string, number>;
+  /** Why a scenario cannot run at all (a missing feature), reported as such. */
+  unsupported?: string;
   error?: string;
 }
 
@@ -99,6 +101,11 @@ export function toMarkdown(report: Report): string {
   if (Object.keys(report.ratios).length > 0) {
     lines.push('', '## Ratios', '');
     for (const [k, v] of Object.entries(report.ratios)) lines.push(`- ${k}: ${fmt(v, 3)}`);
+  }
+  const unsupported = report.scenarios.filter((x) => x.unsupported);
+  if (unsupported.length > 0) {
+    lines.push('', '## Not measurable (feature missing)', '');
+    for (const s of unsupported) lines.push(`- ${s.name}: ${s.unsupported}`);
   }
   const failed = report.scenarios.filter((x) => x.error);
   if (failed.length > 0) {

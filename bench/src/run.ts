@@ -10,6 +10,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort, repoRoot } from '@portico/testing';
+import { runPorticoScenarios } from './portico.ts';
 import type { Report, ScenarioResult } from './report.ts';
 import { machineFacts, writeReport } from './report.ts';
 import type { Running } from './servers.ts';
@@ -22,6 +23,7 @@ const { values } = parseArgs({
     duration: { type: 'string' },
     connections: { type: 'string', default: '32' },
     out: { type: 'string' },
+    revocations: { type: 'string' },
   },
 });
 const smoke = values.smoke ?? false;
@@ -112,19 +114,40 @@ try {
     [nginx],
   );
   await nginx.stop();
+  await upstream.stop();
+
+  scenarios.push(
+    ...(await runPorticoScenarios({
+      durationSeconds,
+      connections,
+      revocations: Number(values.revocations ?? (smoke ? 5 : 200)),
+      warmupSeconds: smoke ? 0 : 3,
+      ...(serverCpus ? { serverCpus } : {}),
+      ...(loadCpus ? { loadCpus } : {}),
+      log: (line) => console.error(line),
+    })),
+  );
 } finally {
   await Promise.all(running.map((r) => r.stop().catch(() => undefined)));
 }
 
-const rps = (name: string) => scenarios.find((s) => s.name === name)?.load?.requestsPerSecond;
+const byName = (name: string) => scenarios.find((s) => s.name === name)?.load;
 const ratios: Record<string, number> = {};
+const raw = byName('raw-node-proxy');
+const ngx = byName('nginx');
 for (const s of scenarios) {
-  const base = rps('raw-node-proxy');
-  const ngx = rps('nginx');
-  if (!s.load || s.name === 'raw-node-proxy' || s.name === 'direct') continue;
-  if (base) ratios[`${s.name} / raw-node-proxy (req/s)`] = s.load.requestsPerSecond / base;
-  if (ngx && s.name !== 'nginx') ratios[`${s.name} / nginx (req/s)`] = s.load.requestsPerSecond / ngx;
+  if (!s.load || !(s.name === 'nginx' || s.name.startsWith('portico-'))) continue;
+  if (raw) {
+    ratios[`${s.name} / raw-node-proxy (req/s)`] = s.load.requestsPerSecond / raw.requestsPerSecond;
+    ratios[`${s.name} - raw-node-proxy (added p50 ms)`] = s.load.latencyMs.p50 - raw.latencyMs.p50;
+  }
+  if (ngx && s.name !== 'nginx')
+    ratios[`${s.name} / nginx (req/s)`] = s.load.requestsPerSecond / ngx.requestsPerSecond;
 }
+const direct = byName('direct');
+if (direct && byName('portico-opaque-l1'))
+  ratios['portico-opaque-l1 - direct (added p50 ms)'] =
+    byName('portico-opaque-l1')!.latencyMs.p50 - direct.latencyMs.p50;
 const report: Report = {
   startedAt,
   finishedAt: new Date().toISOString(),

@@ -20,6 +20,8 @@ export interface LoadOptions {
   headers?: Record<string, string>;
   /** CPU list for taskset, keeping the load generator apart from the servers. */
   cpus?: string;
+  /** A wrk Lua script (POST bodies, rotating tokens). */
+  script?: string;
 }
 
 function toMs(value: string): number {
@@ -63,6 +65,7 @@ export async function load(options: LoadOptions): Promise<LoadResult> {
     '5s',
   ];
   for (const [name, value] of Object.entries(options.headers ?? {})) args.push('-H', `${name}: ${value}`);
+  if (options.script) args.push('-s', options.script);
   args.push(options.url);
   const [cmd, cmdArgs] = options.cpus ? ['taskset', ['-c', options.cpus, 'wrk', ...args]] : ['wrk', args];
   const { stdout } = await run(cmd, cmdArgs, { timeout: (options.durationSeconds + 30) * 1000 });

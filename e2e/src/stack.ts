@@ -30,6 +30,10 @@ export interface Stack {
   keyManagerAdminUrl: string;
   storeUrl: string;
   start(...names: StackService[]): Promise<void>;
+  /** Starts services with extra settings for this start only (e.g. one replica configured differently). */
+  startWith(env: Record<string, string>, ...names: StackService[]): Promise<void>;
+  /** The pid of a running service (its pid file), for /proc measurements. */
+  pid(name: StackService): number | undefined;
   stop(...names: StackService[]): Promise<void>;
   /** Runs scripts/seed-demo.sh again (it is idempotent) and returns its lines. */
   seed(): Promise<Record<string, string>>;
@@ -42,6 +46,8 @@ export interface StackOptions {
   infra?: { kafkaBrokers?: string; redisUrl?: string; mongoUrl?: string };
   /** Extra service settings (config variables), passed through services.sh to every service. */
   env?: Record<string, string>;
+  /** CPU list (taskset) for every service of the stack: benchmarks keep the load generator apart. */
+  cpus?: string;
 }
 
 function parseEnvLines(text: string): Record<string, string> {
@@ -96,8 +102,12 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...infra,
     ...options.env,
   };
-  const script = (file: string, args: string[], timeoutMs = 150_000) =>
-    run(join(root, 'scripts', file), args, { env, timeout: timeoutMs, maxBuffer: 4 * 2 ** 20 });
+  const script = (file: string, args: string[], timeoutMs = 150_000, extra: Record<string, string> = {}) => {
+    const path = join(root, 'scripts', file);
+    // CPU affinity is inherited: the services started by the script run on these CPUs.
+    const [cmd, cmdArgs] = options.cpus ? ['taskset', ['-c', options.cpus, path, ...args]] : [path, args];
+    return run(cmd, cmdArgs, { env: { ...env, ...extra }, timeout: timeoutMs, maxBuffer: 4 * 2 ** 20 });
+  };
 
   const urls = parseEnvLines((await script('services.sh', ['env'])).stdout);
   const logTail = (svc: StackService, lines = 40) => {
@@ -111,12 +121,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return '(no log)';
     }
   };
-  const start = async (...names: StackService[]) => {
+  const startWith = async (extra: Record<string, string>, ...names: StackService[]) => {
     try {
-      await script('services.sh', ['start', ...names]);
+      await script('services.sh', ['start', ...names], 150_000, extra);
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       throw new Error(`services.sh start ${names.join(' ')} failed: ${e.message}\n${e.stderr ?? ''}`);
+    }
+  };
+  const start = (...names: StackService[]) => startWith({}, ...names);
+  const pid = (svc: StackService) => {
+    try {
+      return Number(readFileSync(join(runDir, 'pids', `svc-${svc}.pid`), 'utf8').trim()) || undefined;
+    } catch {
+      return undefined;
     }
   };
   const stop = async (...names: StackService[]) => {
@@ -148,6 +166,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     keyManagerAdminUrl: urls['PORTICO_KEY_MANAGER_ADMIN_URL'] ?? '',
     storeUrl: urls['PORTICO_STORE_URL'] ?? '',
     start,
+    startWith,
+    pid,
     stop,
     async seed() {
       const lines = parseEnvLines((await script('seed-demo.sh', [], 60_000)).stdout);
