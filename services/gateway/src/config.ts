@@ -27,6 +27,8 @@ export const configSchema = z.object({
   GATEWAY_CLIENT_ID: z.string().min(1).default('portico-gateway'),
   GATEWAY_CLIENT_SECRET: z.string().default(''),
   KEY_MANAGER_TIMEOUT_MS: positiveInt(2000),
+  /** Most introspection calls in flight per replica (a flood of unknown tokens is capped). */
+  KEY_MANAGER_MAX_CONCURRENCY: positiveInt(64),
   /** Minimum time between two JWKS refetches caused by an unknown `kid`. */
   JWKS_COOLDOWN_MS: positiveInt(30_000),
   /** How long a fetched JWKS is trusted before it is refreshed. */

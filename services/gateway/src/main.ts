@@ -62,6 +62,7 @@ await runService('gateway', configSchema, async ({ config, logger, metrics, life
       clientId: config.GATEWAY_CLIENT_ID,
       clientSecret: config.GATEWAY_CLIENT_SECRET,
       timeoutMs: config.KEY_MANAGER_TIMEOUT_MS,
+      maxConcurrency: config.KEY_MANAGER_MAX_CONCURRENCY,
     }),
     jwt: new JwtVerifier({
       jwksUrl: `${kmUrl}/jwks`,

@@ -18,14 +18,57 @@ export interface HttpIntrospectorOptions {
   clientId: string;
   clientSecret: string;
   timeoutMs: number;
+  /**
+   * Most introspection calls in flight at once. Unknown tokens each cost a call, so a flood of
+   * garbage tokens must not become a flood at the key-manager: callers beyond the cap wait for a
+   * slot within the same timeout, then get `VerificationUnavailable` (503).
+   */
+  maxConcurrency: number;
+}
+
+/** A counting semaphore whose waiters give up after a deadline. */
+class Slots {
+  private free: number;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(size: number) {
+    this.free = size;
+  }
+
+  async acquire(timeoutMs: number): Promise<boolean> {
+    if (this.free > 0) {
+      this.free -= 1;
+      return true;
+    }
+    return new Promise((resolve) => {
+      const grant = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        const i = this.waiters.indexOf(grant);
+        if (i !== -1) this.waiters.splice(i, 1);
+        resolve(false);
+      }, timeoutMs);
+      this.waiters.push(grant);
+    });
+  }
+
+  release(): void {
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.free += 1;
+  }
 }
 
 export class HttpIntrospector implements TokenIntrospector {
   private readonly options: HttpIntrospectorOptions;
   private readonly authorization: string;
+  private readonly slots: Slots;
 
   constructor(options: HttpIntrospectorOptions) {
     this.options = options;
+    this.slots = new Slots(options.maxConcurrency);
     // RFC 6749 §2.3.1: form-encode id and secret before base64.
     const id = encodeURIComponent(options.clientId);
     const secret = encodeURIComponent(options.clientSecret);
@@ -33,6 +76,18 @@ export class HttpIntrospector implements TokenIntrospector {
   }
 
   async introspect(token: string): Promise<IntrospectionAnswer> {
+    const started = Date.now();
+    if (!(await this.slots.acquire(this.options.timeoutMs))) {
+      throw new VerificationUnavailable('introspection: too many calls in flight');
+    }
+    try {
+      return await this.call(token, Math.max(1, this.options.timeoutMs - (Date.now() - started)));
+    } finally {
+      this.slots.release();
+    }
+  }
+
+  private async call(token: string, timeoutMs: number): Promise<IntrospectionAnswer> {
     let res: Response;
     try {
       res = await fetch(this.options.endpoint, {
@@ -43,7 +98,7 @@ export class HttpIntrospector implements TokenIntrospector {
           accept: 'application/json',
         },
         body: new URLSearchParams({ token, token_type_hint: 'access_token' }).toString(),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (err) {
       throw new VerificationUnavailable(`introspection unreachable: ${(err as Error).message}`, err);
