@@ -102,7 +102,13 @@ export async function listen(
 
 export function closeServer(server: Server): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    // A keep-alive connection whose response finishes while draining becomes idle and would
+    // hold close() until its keep-alive timeout: close idle connections as they appear.
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    server.close(() => {
+      clearInterval(sweep);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }

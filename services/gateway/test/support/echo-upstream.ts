@@ -1,6 +1,7 @@
 /**
  * A real HTTP upstream for tests: answers every request with what it received
- * ({method, url, headers, body}); `/slow...` never answers (timeout tests).
+ * ({method, url, headers, body}); `…/slow…` never answers (timeout tests), `…/delay…` answers
+ * after 500 ms (drain tests).
  */
 
 import { once } from 'node:events';
@@ -36,9 +37,12 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
       };
       requests.push(seen);
       if (seen.url.includes('/slow')) return; // never answers
-      res.setHeader('content-type', 'application/json');
-      res.setHeader('x-upstream', 'echo');
-      res.end(JSON.stringify(seen));
+      const delay = seen.url.includes('/delay') ? 500 : 0;
+      setTimeout(() => {
+        res.setHeader('content-type', 'application/json');
+        res.setHeader('x-upstream', 'echo');
+        res.end(JSON.stringify(seen));
+      }, delay);
     });
   });
   server.listen(0, '127.0.0.1');

@@ -14,6 +14,8 @@ export interface ServiceProcess {
   readonly name: string;
   readonly env: Record<string, string>;
   readonly running: boolean;
+  /** Exit code of the last run (null while running or when killed by a signal). */
+  readonly exitCode: number | null;
   start(): Promise<void>;
   /** SIGTERM and wait for the exit. */
   stop(): Promise<void>;
@@ -52,6 +54,9 @@ export async function serviceProcess(
     env,
     get running() {
       return alive();
+    },
+    get exitCode() {
+      return child?.exitCode ?? null;
     },
     async start() {
       if (alive()) return;
