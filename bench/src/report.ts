@@ -1,5 +1,5 @@
 /** Machine facts and the Markdown/JSON report of a benchmark run. */
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, freemem, release, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -26,17 +26,11 @@ export interface Report {
   ratios: Record<string, number>;
 }
 
+/** First line of a tool's version (nginx -v prints to stderr, wrk -v exits non-zero). */
 function version(cmd: string, args: string[]): string {
-  try {
-    return (
-      execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
-        .trim()
-        .split('\n')[0] ?? ''
-    );
-  } catch (err) {
-    const e = err as { stderr?: string };
-    return (e.stderr ?? '').trim().split('\n')[0] ?? 'unknown';
-  }
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  const text = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.trim();
+  return text.split('\n')[0]?.trim() || 'unknown';
 }
 
 export function machineFacts(): Record<string, unknown> {

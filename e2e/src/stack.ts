@@ -4,7 +4,7 @@
  * (secrets, logs, pids), a PORTICO_STACK name (databases, Kafka topics, Redis keys) and a port
  * offset. Infrastructure is the shared one unless `infra` names private instances (fault tests).
  */
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { createConnection } from 'node:net';
@@ -177,12 +177,27 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     logTail,
     close,
   };
+  // The services run in their own sessions (setsid): if this process dies before close(),
+  // stop them anyway rather than leave a stack behind.
+  const onExit = () => {
+    try {
+      execFileSync(join(root, 'scripts', 'services.sh'), ['stop'], { env, stdio: 'ignore', timeout: 30_000 });
+    } catch {
+      // best effort
+    }
+  };
+  process.once('exit', onExit);
+  const closeOnce = close;
+  stack.close = async () => {
+    process.off('exit', onExit);
+    await closeOnce();
+  };
   try {
     await start();
     stack.secrets = parseEnvLines(readFileSync(join(runDir, 'secrets.env'), 'utf8'));
     await stack.seed();
   } catch (err) {
-    await close();
+    await stack.close();
     throw err;
   }
   return stack;
