@@ -64,8 +64,10 @@ describe('Dockerfiles stay in step with the project', () => {
   for (const { name, schema } of SERVICES) {
     test(`${name}: Node ${NODE_MAJOR} slim, pnpm ${PNPM_VERSION}, built by scripts/package-service.sh, run as non-root`, () => {
       const list = instructions(readFileSync(join(ROOT, 'services', name, 'Dockerfile'), 'utf8'));
-      const [build, runtime] = stages(list);
-      assert.ok(build && runtime, 'a build stage and a runtime stage');
+      const all = stages(list);
+      const build = all[0];
+      const runtime = all.at(-1);
+      assert.ok(build && runtime && all.length >= 2, 'a build stage and a runtime stage');
       const nodeImage = list.find((i) => i.op === 'ARG' && i.args.startsWith('NODE_IMAGE='))?.args;
       assert.equal(nodeImage, `NODE_IMAGE=node:${NODE_MAJOR}-slim`, 'the Node major of scripts/lib.sh');
       assert.ok(
@@ -78,11 +80,20 @@ describe('Dockerfiles stay in step with the project', () => {
 
       const user = runtime.find((i) => i.op === 'USER')?.args ?? '';
       assert.match(user, /^[1-9]\d*:[1-9]\d*$/, 'a numeric non-root user');
+      // The store also serves the portal, built by the script make up and make test run.
+      const portalCopy = '--from=portal /src/services/portal/dist /app/services/portal/dist';
       assert.deepEqual(
         runtime.filter((i) => i.op === 'COPY').map((i) => i.args),
-        ['--from=build /out /app'],
-        'only the packaged output reaches the runtime image',
+        name === 'store' ? ['--from=build /out /app', portalCopy] : ['--from=build /out /app'],
+        'only the packaged output (and the built portal) reaches the runtime image',
       );
+      if (name === 'store') {
+        const portal = all.find((st) => st[0]?.args.endsWith(' AS portal'));
+        assert.ok(
+          portal?.some((i) => i.op === 'RUN' && i.args.endsWith('bash scripts/build-portal.sh --force')),
+          'the portal stage builds with scripts/build-portal.sh',
+        );
+      }
       assert.equal(runtime.find((i) => i.op === 'WORKDIR')?.args, `/app/services/${name}`);
       assert.equal(runtime.find((i) => i.op === 'ENTRYPOINT')?.args, '["node", "src/main.ts"]');
       assert.ok(!runtime.some((i) => i.op === 'RUN'), 'nothing runs (or writes) in the runtime stage');
