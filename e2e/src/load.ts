@@ -1,8 +1,10 @@
 /**
  * Bounded steady load on loopback for the rolling-restart journey, spread over the gateway
- * replicas the way a Kubernetes Service does it: requests go round-robin to the replicas whose
- * readiness probe (GET /readyz on the admin port, polled every `probeMs`) last answered 200.
- * A request is sent once: no retry on another replica, so every failure is counted.
+ * replicas the way a Kubernetes Service does it: requests go round-robin to the endpoints that
+ * exist (a terminating pod is removed from the endpoints when it is deleted, before its preStop
+ * hook and SIGTERM) and whose readiness probe (GET /readyz on the admin port, polled every
+ * `probeMs`) last answered 200. A request is sent once: no retry on another replica, so every
+ * failure is counted.
  */
 import { Agent, request } from 'node:http';
 
@@ -19,6 +21,12 @@ export interface LoadReport {
 }
 
 export interface RunningLoad {
+  /** The endpoints controller drops replica i (its pod is being deleted). */
+  removeEndpoint(i: number): void;
+  /** Replica i is an endpoint again; it gets traffic once its readiness probe answers 200. */
+  addEndpoint(i: number): void;
+  /** Requests sent so far, per replica. */
+  perReplica(): number[];
   stop(): Promise<LoadReport>;
 }
 
@@ -48,6 +56,7 @@ export function startLoad(options: {
   const agent = new Agent({ keepAlive: true, maxSockets: 64 });
   const probeAgent = new Agent({ keepAlive: false });
   const ready = options.targets.map(() => true);
+  const endpoint = options.targets.map(() => true);
   const report: LoadReport = { sent: 0, ok: 0, failures: [], perReplica: options.targets.map(() => 0) };
   const inflight = new Set<Promise<void>>();
   let next = 0;
@@ -61,7 +70,7 @@ export function startLoad(options: {
   }, options.probeMs ?? 250);
 
   const tick = setInterval(() => {
-    const candidates = options.targets.map((_, i) => i).filter((i) => ready[i]);
+    const candidates = options.targets.map((_, i) => i).filter((i) => endpoint[i] && ready[i]);
     if (candidates.length === 0) {
       report.sent += 1;
       report.failures.push({ replica: -1, status: 0, error: 'no ready replica', atMs: Date.now() - started });
@@ -87,6 +96,14 @@ export function startLoad(options: {
   }, 1000 / options.ratePerSecond);
 
   return {
+    removeEndpoint(i) {
+      endpoint[i] = false;
+    },
+    addEndpoint(i) {
+      ready[i] = false; // not routed until a probe says ready
+      endpoint[i] = true;
+    },
+    perReplica: () => [...report.perReplica],
     async stop() {
       clearInterval(tick);
       clearInterval(probe);

@@ -12,6 +12,8 @@ import type { CurlResult, DemoKeys, Stack } from '../src/index.ts';
 import { callApi, DEMO, oauthClient, oidc, seedDemo, startLoad, startStack } from '../src/index.ts';
 
 const SEARCH = `${DEMO.apiContext}/search.atom?q=cat`;
+/** The local stand-in for the chart's preStopSleepSeconds: longer than the clients' probe period. */
+const PRE_STOP_SLEEP_MS = 1000;
 let kafka: PrivateService;
 let redis: PrivateService;
 let stack: Stack;
@@ -124,16 +126,23 @@ describe('journey 6: faults', () => {
       headers: { authorization: `Bearer ${t}` },
       ratePerSecond: 50,
     });
-    await new Promise((r) => setTimeout(r, 2000));
+    await waitFor(() => load.perReplica().every((n) => n > 20), { message: 'load on both replicas' });
+    // Kubernetes' termination sequence (the Helm chart's preStop sleep): the pod leaves the
+    // endpoints, the preStop sleep lets that reach every client, then SIGTERM drains in-flight requests.
+    load.removeEndpoint(1);
+    await new Promise((r) => setTimeout(r, PRE_STOP_SLEEP_MS));
     await stack.stop('gateway-2');
+    load.addEndpoint(1); // the new pod: routed once its readiness probe answers 200
     await stack.start('gateway-2');
-    await new Promise((r) => setTimeout(r, 2000));
+    const before = load.perReplica()[1]!;
+    await waitFor(() => load.perReplica()[1]! > before + 50, {
+      message: 'the restarted replica takes traffic',
+    });
     const report = await load.stop();
     t0.diagnostic(
       `load: sent ${report.sent}, per replica ${report.perReplica.join('/')}, failed ${report.failures.length}`,
     );
     assert.ok(report.sent > 100, `sent ${report.sent}`);
-    assert.ok(report.perReplica[1]! > 0, 'the restarted replica took traffic');
     assert.deepEqual(report.failures, [], `${report.failures.length} of ${report.sent} failed`);
   });
 });
