@@ -38,6 +38,8 @@ interface Scenario {
 
 test('bench smoke: every scenario runs and the report is written', async (t) => {
   const root = repoRoot();
+  // wrk and nginx from Debian (a no-op once installed; `make test` does not install them otherwise)
+  await run('bash', [join(root, 'scripts/setup-bench.sh')], { timeout: 170_000 });
   const out = await mkdtemp(join(root, '.portico', 'bench-smoke-'));
   t.after(() => rm(out, { recursive: true, force: true }));
   const { stderr } = await run(
