@@ -8,7 +8,8 @@
 #   scripts/services.sh env                 print the URLs of this stack (KEY=value lines)
 # Names: demo-upstream key-manager store gateway-1 gateway-2 (default: all, in that order).
 #
-# Ports: key-manager 8081 (admin 8091), store 8082, gateways 8080 and 8180 (admin 9080, 9180), demo upstream 8085.
+# Ports: key-manager 8081 (admin 8091), store 8082 (admin 9082), gateways 8080 and 8180 (admin 9080, 9180),
+# demo upstream 8085.
 # Secrets for the local stack are generated once into .portico/secrets.env (mode 600).
 # PORTICO_PORT_OFFSET shifts every port and PORTICO_STACK names the databases/topics/Redis keys, so a
 # test can run a second stack beside `make up` (with PORTICO_RUN=<its own dir>). MONGO_URL,
@@ -18,7 +19,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 
 o="${PORTICO_PORT_OFFSET:-0}"
-KM_PORT=$((8081 + o)) KM_ADMIN_PORT=$((8091 + o)) STORE_PORT=$((8082 + o)) UPSTREAM_PORT=$((8085 + o))
+KM_PORT=$((8081 + o)) KM_ADMIN_PORT=$((8091 + o)) STORE_PORT=$((8082 + o)) STORE_ADMIN_PORT=$((9082 + o))
+UPSTREAM_PORT=$((8085 + o))
 GW_PORTS=($((8080 + o)) $((8180 + o))) GW_ADMIN_PORTS=($((9080 + o)) $((9180 + o)))
 START_TIMEOUT="${PORTICO_SERVICES_TIMEOUT:-90}"
 SECRETS="$RUN/secrets.env"
@@ -102,12 +104,12 @@ service_env() { # name
   case "$name" in
     key-manager)
       export PORT="$KM_PORT" ADMIN_PORT="$KM_ADMIN_PORT" ISSUER="$KM_URL"
-      export PORTAL_REDIRECT_URIS="$STORE_URL_/auth/callback"
+      export PORTAL_REDIRECT_URIS="$STORE_URL_/auth/callback" PORTAL_POST_LOGOUT_REDIRECT_URIS="$STORE_URL_/"
       export OUTBOX_POLL_MS="${OUTBOX_POLL_MS:-200}"
       export BOOTSTRAP_USERS="PRIMARY/admin:$DEMO_ADMIN_PASSWORD:admin|developer;PRIMARY/demo-developer:$DEMO_DEVELOPER_PASSWORD:developer;PRIMARY/demo-user:$DEMO_USER_PASSWORD:"
       ;;
     store)
-      export PORT="$STORE_PORT" PUBLIC_URL="$STORE_URL_" CATALOG_FILE="$CATALOG"
+      export PORT="$STORE_PORT" ADMIN_PORT="$STORE_ADMIN_PORT" PUBLIC_URL="$STORE_URL_" CATALOG_FILE="$CATALOG"
       export KEY_MANAGER_URL="$KM_URL" KEY_MANAGER_ADMIN_URL="http://127.0.0.1:$KM_ADMIN_PORT"
       export PORTAL_GATEWAY_URL="http://127.0.0.1:${GW_PORTS[0]}" PORTAL_CLIENT_DOMAIN_HEADER=Origin
       export OUTBOX_RELAY_INTERVAL_MS="${OUTBOX_RELAY_INTERVAL_MS:-200}"

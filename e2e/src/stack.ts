@@ -74,7 +74,7 @@ function portFree(port: number): Promise<boolean> {
 async function freeOffset(): Promise<number> {
   for (let attempt = 0; attempt < 20; attempt += 1) {
     const offset = 3000 + 100 * Math.floor(Math.random() * 170);
-    const ports = [8080, 8180, 9080, 9180, 8081, 8091, 8082, 8085].map((p) => p + offset);
+    const ports = [8080, 8180, 9080, 9180, 8081, 8091, 8082, 9082, 8085].map((p) => p + offset);
     if ((await Promise.all(ports.map(portFree))).every(Boolean)) return offset;
   }
   throw new Error('no free port offset found');

@@ -10,7 +10,6 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { EventBus, topicNames, topicSpecs } from '@portico/events';
 import {
-  freePort,
   freePorts,
   sharedInfra,
   startPrivateMongo,
@@ -35,9 +34,10 @@ for (const name of ['store', 'key-manager', 'gateway'] as const) {
 test('store: /readyz turns 503 when MongoDB stops and 200 when it returns; SIGTERM exits 0', async (t) => {
   const mongo = await startPrivateMongo();
   t.after(() => mongo.dispose());
-  const port = await freePort();
+  const [port, adminPort] = (await freePorts(2)) as [number, number];
   const p = startService('store', {
     PORT: String(port),
+    ADMIN_PORT: String(adminPort),
     MONGO_URL: mongo.url,
     MONGO_DB: uniqueName('store'),
     KAFKA_BROKERS: infra.kafkaBrokers.join(','),
@@ -47,6 +47,12 @@ test('store: /readyz turns 503 when MongoDB stops and 200 when it returns; SIGTE
   const base = `http://127.0.0.1:${port}`;
   await waitForStatus(`${base}/readyz`, 200, 60_000);
   assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  // Metrics live on the admin port only: the public port is what the portal Ingress routes.
+  assert.equal((await fetch(`${base}/metrics`)).status, 404);
+  assert.match(
+    await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text(),
+    /http_request_duration_seconds/,
+  );
 
   await mongo.stop();
   const down = await waitForStatus(`${base}/readyz`, 503, 30_000);

@@ -245,7 +245,8 @@ describe('what the chart promises', () => {
     const monitors = byKind(objects, 'ServiceMonitor');
     assert.deepEqual(
       monitors.map((m) => `${m.metadata.name}:${m.spec.endpoints[0].port}${m.spec.endpoints[0].path}`).sort(),
-      ['portico-gateway:admin/metrics', 'portico-key-manager:http/metrics', 'portico-store:http/metrics'],
+      // Every service serves /metrics on its admin port only (never through an Ingress).
+      ['portico-gateway:admin/metrics', 'portico-key-manager:admin/metrics', 'portico-store:admin/metrics'],
     );
     assert.equal(monitors[0]?.metadata.labels?.['release'], 'kube-prometheus-stack');
     const gatewayPolicy = find(objects, 'NetworkPolicy', 'portico-gateway');

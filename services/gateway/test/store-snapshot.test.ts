@@ -43,7 +43,12 @@ before(async () => {
     ].join('\n'),
   );
   await bus.ensureTopics(topicSpecs(topics, { revocationRetentionMs: 3600_000, partitions: 1 }));
-  const [storePort, port, adminPort] = (await freePorts(3)) as [number, number, number];
+  const [storePort, port, adminPort, storeAdminPort] = (await freePorts(4)) as [
+    number,
+    number,
+    number,
+    number,
+  ];
   const storeUrl = `http://127.0.0.1:${storePort}`;
   store = await serviceProcess(
     'store',
@@ -52,6 +57,7 @@ before(async () => {
       NODE_ENV: 'test',
       LOG_LEVEL: 'warn',
       PORT: String(storePort),
+      ADMIN_PORT: String(storeAdminPort),
       PUBLIC_URL: storeUrl,
       MONGO_URL: infra.mongoUrl,
       MONGO_DB: uniqueName('gwstore'),

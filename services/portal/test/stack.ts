@@ -64,7 +64,7 @@ export function buildPortal(): void {
 export async function startStack(): Promise<Stack> {
   buildPortal();
   const infra = sharedInfra();
-  const [kmPort, kmAdminPort, storePort, gwPort, gwAdminPort] = await freePorts(5);
+  const [kmPort, kmAdminPort, storePort, storeAdminPort, gwPort, gwAdminPort] = await freePorts(6);
   const stack = uniqueName('portal');
   const kmDb = `${stack}_km`;
   const storeDb = `${stack}_store`;
@@ -143,6 +143,7 @@ export async function startStack(): Promise<Stack> {
   run('store', {
     ...common,
     PORT: String(storePort),
+    ADMIN_PORT: String(storeAdminPort),
     PUBLIC_URL: storeUrl,
     MONGO_DB: storeDb,
     KEY_MANAGER_URL: keyManagerUrl,

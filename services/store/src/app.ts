@@ -71,6 +71,7 @@ export function createStoreApp(services: StoreServices): StoreApp {
       metrics: services.metrics,
       readiness: services.readiness,
       isDraining: services.isDraining,
+      exposeMetrics: false,
     },
     (root) => {
       const router = express.Router({ strict: false, caseSensitive: true });

@@ -5,6 +5,8 @@ import { z } from 'zod';
 export const configSchema = z.object({
   ...baseConfigShape,
   PORT: port(8082),
+  /** /metrics (and health) on a port of its own, never routed by the portal Ingress. */
+  ADMIN_PORT: port(9082),
   /** The portal's public base URL (redirect URIs, cookie Secure flag when https). */
   PUBLIC_URL: urlString().default('http://127.0.0.1:8082'),
   MONGO_URL: urlString().default('mongodb://127.0.0.1:27018/'),

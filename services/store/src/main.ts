@@ -1,6 +1,6 @@
 /** Composition root of the store. */
-import { ConfigError, connectMongo, listen, mongoHealth, runService } from '@portico/core';
-import { EventBus, kafkaHealth, topicNames, topicSpecs } from '@portico/events';
+import { ConfigError, connectMongo, createHttpApp, listen, mongoHealth, runService } from '@portico/core';
+import { EventBus, topicNames, topicSpecs } from '@portico/events';
 import { configSchema, productionProblems } from './config.ts';
 import { kafkaOffsetReader } from './domain/read-model.ts';
 import { OidcIdentityProvider } from './identity/oidc.ts';
@@ -22,6 +22,7 @@ await runService('store', configSchema, async ({ config, logger, metrics, lifecy
   const publisher = await bus.publisher();
   lifecycle.onStop('kafka-publisher', () => publisher.close());
 
+  const readiness = [mongoHealth(mongo)];
   const store = buildStore({
     conn: mongo,
     publisher,
@@ -41,12 +42,15 @@ await runService('store', configSchema, async ({ config, logger, metrics, lifecy
     settings: config,
     logger,
     metrics,
-    readiness: [mongoHealth(mongo), kafkaHealth(bus)],
+    // Kafka is not a readiness dependency: changes wait in the entity outbox (ADR 0020).
+    readiness,
     isDraining: lifecycle.isDraining,
   });
   await store.start();
   lifecycle.onStop('outbox-relay', () => store.stop());
 
   await listen(store.app, config.PORT, config.HOST, lifecycle);
-  logger.info({ port: config.PORT }, 'store listening');
+  const admin = createHttpApp({ logger, metrics, readiness, isDraining: lifecycle.isDraining }, () => {});
+  await listen(admin, config.ADMIN_PORT, config.HOST, lifecycle, 'http-admin');
+  logger.info({ port: config.PORT, adminPort: config.ADMIN_PORT }, 'store listening');
 });

@@ -40,7 +40,7 @@ describe('allowed domains', () => {
       '-bad.example.com',
       'exa mple.com',
       'user@example.com',
-      'a'.repeat(64) + '.com',
+      `${'a'.repeat(64)}.com`,
       '1.2.3.4.5',
     ]) {
       const r = normalizeAllowedDomains([bad]);

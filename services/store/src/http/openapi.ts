@@ -1,7 +1,7 @@
 /**
  * The OpenAPI 3.1 document, generated from the route declarations and their zod schemas
  * (z.toJSONSchema; named schemas become components). Nothing here is written by hand except
- * the operational endpoints the shared HTTP skeleton serves (/healthz, /readyz, /metrics).
+ * the operational endpoints the shared HTTP skeleton serves (/healthz, /readyz; /metrics is on ADMIN_PORT).
  */
 import { z } from 'zod';
 import type { RouteSpec } from './route.ts';
@@ -60,8 +60,7 @@ export function buildOpenApi(routes: RouteSpec[], info: { version: string; serve
   }
   for (const [path, summary] of [
     ['/healthz', 'Liveness'],
-    ['/readyz', 'Readiness (MongoDB, Kafka)'],
-    ['/metrics', 'Prometheus metrics'],
+    ['/readyz', 'Readiness (MongoDB; Kafka outages wait in the outbox)'],
   ] as const) {
     paths[path] = {
       get: {
