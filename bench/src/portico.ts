@@ -26,6 +26,8 @@ export interface PorticoBenchOptions {
   warmupSeconds: number;
   serverCpus?: string;
   loadCpus?: string;
+  /** Only these scenarios (run.ts --only); all when absent. */
+  only?: Set<string>;
   log: (line: string) => void;
 }
 
@@ -98,12 +100,14 @@ export async function runPorticoScenarios(options: PorticoBenchOptions): Promise
     return out;
   };
   const all: StackService[] = ['gateway-1', 'gateway-2', 'key-manager', 'store', 'demo-upstream'];
+  const wanted = (name: string) => !options.only || options.only.has(name);
   const run = async (
     name: string,
     description: string,
     opts: Omit<LoadOptions, 'durationSeconds' | 'connections' | 'cpus'>,
     extra: () => Promise<Record<string, number>> = async () => ({}),
   ) => {
+    if (!wanted(name)) return;
     try {
       // JIT and connection pools warm up outside the measured run
       if (options.warmupSeconds > 0)
@@ -163,12 +167,13 @@ export async function runPorticoScenarios(options: PorticoBenchOptions): Promise
     const admin2 = stack.gatewayAdmins[1]!;
     const path = `${DEMO.apiContext}/search.atom?q=cat`;
 
-    results.push({
-      name: 'portico-auth-off',
-      description: 'the gateway with authentication off',
-      unsupported:
-        'the gateway has no way to turn authentication off: every API and resource requires a token (no per-API auth type in the read model)',
-    });
+    if (wanted('portico-auth-off'))
+      results.push({
+        name: 'portico-auth-off',
+        description: 'the gateway with authentication off',
+        unsupported:
+          'the gateway has no way to turn authentication off: every API and resource requires a token (no per-API auth type in the read model)',
+      });
 
     // Every gateway scenario is measured on replica 2, freshly started with its settings, so the
     // scenarios differ only in what they measure.
@@ -190,47 +195,51 @@ export async function runPorticoScenarios(options: PorticoBenchOptions): Promise
     );
 
     // The in-process cache cut to one entry and 64 rotating tokens: every lookup goes to Redis.
-    const rotating: string[] = [];
-    for (let i = 0; i < 64; i += 1)
-      rotating.push(await clientToken(stack, sandbox.clientId, sandbox.clientSecret));
-    for (const t of rotating) await accepted(`${gw1}${path}`, t); // now in Redis
-    await freshReplica({ TOKEN_CACHE_MAX_ENTRIES: '1' });
-    const script = join(dir, 'rotate.lua');
-    await writeFile(
-      script,
-      `local tokens = {${rotating.map(lua).join(',')}}\nlocal i = 0\nrequest = function()\n  i = i % #tokens + 1\n  return wrk.format(nil, nil, { ["Authorization"] = "Bearer " .. tokens[i] })\nend\n`,
-    );
-    await run(
-      'portico-opaque-redis',
-      'Portico gateway, in-process cache cut to 1 entry (TOKEN_CACHE_MAX_ENTRIES=1), 64 rotating tokens: Redis hits',
-      { url: `${gw2}${path}`, script },
-      () => cacheLookups(admin2),
-    );
+    if (wanted('portico-opaque-redis')) {
+      const rotating: string[] = [];
+      for (let i = 0; i < 64; i += 1)
+        rotating.push(await clientToken(stack, sandbox.clientId, sandbox.clientSecret));
+      for (const t of rotating) await accepted(`${gw1}${path}`, t); // now in Redis
+      await freshReplica({ TOKEN_CACHE_MAX_ENTRIES: '1' });
+      const script = join(dir, 'rotate.lua');
+      await writeFile(
+        script,
+        `local tokens = {${rotating.map(lua).join(',')}}\nlocal i = 0\nrequest = function()\n  i = i % #tokens + 1\n  return wrk.format(nil, nil, { ["Authorization"] = "Bearer " .. tokens[i] })\nend\n`,
+      );
+      await run(
+        'portico-opaque-redis',
+        'Portico gateway, in-process cache cut to 1 entry (TOKEN_CACHE_MAX_ENTRIES=1), 64 rotating tokens: Redis hits',
+        { url: `${gw2}${path}`, script },
+        () => cacheLookups(admin2),
+      );
+    }
 
     // A JWT access token (the production key switched to JWT, no domain restriction).
-    const session = await storeSession(stack.storeUrl, developer);
-    const patched = await session.call(
-      'PATCH',
-      `/api/v1/applications/${keys.applicationId}/keys/PRODUCTION`,
-      {
-        allowedDomains: [],
-        tokenFormat: 'jwt',
-      },
-    );
-    if (patched.status !== 200)
-      throw new Error(`switch to JWT: ${patched.status} ${JSON.stringify(patched.body)}`);
-    const jwt = await clientToken(stack, keys.production.clientId, keys.production.clientSecret);
-    if (jwt.split('.').length !== 3) throw new Error('the production key did not issue a JWT');
-    // the read model follows the key change through Kafka: wait until the gateway accepts it
-    await accepted(`${gw1}${path}`, jwt);
-    await freshReplica();
-    await accepted(`${gw2}${path}`, jwt);
-    await run(
-      'portico-jwt',
-      'Portico gateway, JWT access token (signature checked with the key-manager JWKS, then cached in-process)',
-      { url: `${gw2}${path}`, headers: { authorization: `Bearer ${jwt}` } },
-      () => cacheLookups(admin2),
-    );
+    if (wanted('portico-jwt')) {
+      const session = await storeSession(stack.storeUrl, developer);
+      const patched = await session.call(
+        'PATCH',
+        `/api/v1/applications/${keys.applicationId}/keys/PRODUCTION`,
+        {
+          allowedDomains: [],
+          tokenFormat: 'jwt',
+        },
+      );
+      if (patched.status !== 200)
+        throw new Error(`switch to JWT: ${patched.status} ${JSON.stringify(patched.body)}`);
+      const jwt = await clientToken(stack, keys.production.clientId, keys.production.clientSecret);
+      if (jwt.split('.').length !== 3) throw new Error('the production key did not issue a JWT');
+      // the read model follows the key change through Kafka: wait until the gateway accepts it
+      await accepted(`${gw1}${path}`, jwt);
+      await freshReplica();
+      await accepted(`${gw2}${path}`, jwt);
+      await run(
+        'portico-jwt',
+        'Portico gateway, JWT access token (signature checked with the key-manager JWKS, then cached in-process)',
+        { url: `${gw2}${path}`, headers: { authorization: `Bearer ${jwt}` } },
+        () => cacheLookups(admin2),
+      );
+    }
 
     // The key-manager: tokens/s and introspections/s next to a trivial endpoint of the same server.
     await run('key-manager-healthz', 'key-manager GET /healthz (trivial endpoint, same server)', {
@@ -263,7 +272,7 @@ export async function runPorticoScenarios(options: PorticoBenchOptions): Promise
       },
     );
 
-    results.push(await revocationLag(stack, sandbox, path, options));
+    if (wanted('revocation-lag')) results.push(await revocationLag(stack, sandbox, path, options));
   } catch (err) {
     results.push({ name: 'portico', description: 'Portico scenarios', error: (err as Error).message });
   } finally {

@@ -4,7 +4,10 @@
  * two or more CPUs. Writes bench/results/latest.{md,json} (or, with --smoke, a short run to
  * .portico/bench-smoke/ — what CI runs).
  *
- *   node bench/src/run.ts [--smoke] [--duration 10] [--connections 32]
+ *   node bench/src/run.ts [--smoke] [--duration 10] [--connections 32] [--only a,b]
+ *
+ * `--only` runs just the named scenarios (e.g. `--only raw-node-proxy,portico-opaque-l1` while
+ * tuning the gateway); a partial run writes to .portico/bench-only/ unless `--out` says otherwise.
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -24,8 +27,11 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '32' },
     out: { type: 'string' },
     revocations: { type: 'string' },
+    only: { type: 'string' },
   },
 });
+const only = values.only ? new Set(values.only.split(',').map((s) => s.trim())) : undefined;
+const wanted = (name: string) => !only || only.has(name);
 const smoke = values.smoke ?? false;
 const durationSeconds = Number(values.duration ?? (smoke ? 2 : 10));
 const connections = Number(values.connections);
@@ -33,7 +39,13 @@ const twoCpus = cpus().length >= 2;
 const serverCpus = twoCpus ? '0' : undefined;
 const loadCpus = twoCpus ? '1' : undefined;
 const root = repoRoot();
-const outDir = values.out ?? (smoke ? join(root, '.portico', 'bench-smoke') : join(root, 'bench', 'results'));
+const outDir =
+  values.out ??
+  (smoke
+    ? join(root, '.portico', 'bench-smoke')
+    : only
+      ? join(root, '.portico', 'bench-only')
+      : join(root, 'bench', 'results'));
 
 const startedAt = new Date().toISOString();
 const scenarios: ScenarioResult[] = [];
@@ -47,6 +59,7 @@ async function measure(
   headers: Record<string, string> = {},
   rss: Running[] = [],
 ) {
+  if (!wanted(name)) return;
   try {
     const result = await load({
       url,
@@ -83,50 +96,59 @@ try {
     upstream,
   ]);
 
-  const rawPort = await freePort();
-  const raw = await startServer(
-    'raw-proxy',
-    node,
-    [join(root, 'bench/src/raw-proxy.ts'), String(rawPort), upstreamUrl],
-    {
-      readyUrl: `http://127.0.0.1:${rawPort}/healthz`,
-      ...(serverCpus ? { cpus: serverCpus } : {}),
-    },
-  );
-  running.push(raw);
-  await measure(
-    'raw-node-proxy',
-    'a minimal Node http proxy (keep-alive, no checks)',
-    `http://127.0.0.1:${rawPort}${path}`,
-    {},
-    [raw],
-  );
-  await raw.stop();
+  if (wanted('raw-node-proxy')) {
+    const rawPort = await freePort();
+    const raw = await startServer(
+      'raw-proxy',
+      node,
+      [join(root, 'bench/src/raw-proxy.ts'), String(rawPort), upstreamUrl],
+      {
+        readyUrl: `http://127.0.0.1:${rawPort}/healthz`,
+        ...(serverCpus ? { cpus: serverCpus } : {}),
+      },
+    );
+    running.push(raw);
+    await measure(
+      'raw-node-proxy',
+      'a minimal Node http proxy (keep-alive, no checks)',
+      `http://127.0.0.1:${rawPort}${path}`,
+      {},
+      [raw],
+    );
+    await raw.stop();
+  }
 
-  const nginxPort = await freePort();
-  const nginx = await startNginx(nginxPort, upstreamUrl, serverCpus);
-  running.push(nginx);
-  await measure(
-    'nginx',
-    'nginx proxy_pass with upstream keep-alive (1 worker)',
-    `http://127.0.0.1:${nginxPort}${path}`,
-    {},
-    [nginx],
-  );
-  await nginx.stop();
+  if (wanted('nginx')) {
+    const nginxPort = await freePort();
+    const nginx = await startNginx(nginxPort, upstreamUrl, serverCpus);
+    running.push(nginx);
+    await measure(
+      'nginx',
+      'nginx proxy_pass with upstream keep-alive (1 worker)',
+      `http://127.0.0.1:${nginxPort}${path}`,
+      {},
+      [nginx],
+    );
+    await nginx.stop();
+  }
   await upstream.stop();
 
-  scenarios.push(
-    ...(await runPorticoScenarios({
-      durationSeconds,
-      connections,
-      revocations: Number(values.revocations ?? (smoke ? 5 : 200)),
-      warmupSeconds: smoke ? 0 : 3,
-      ...(serverCpus ? { serverCpus } : {}),
-      ...(loadCpus ? { loadCpus } : {}),
-      log: (line) => console.error(line),
-    })),
-  );
+  if (
+    !only ||
+    [...only].some((n) => n.startsWith('portico-') || n.startsWith('key-manager') || n === 'revocation-lag')
+  )
+    scenarios.push(
+      ...(await runPorticoScenarios({
+        durationSeconds,
+        connections,
+        revocations: Number(values.revocations ?? (smoke ? 5 : 200)),
+        warmupSeconds: smoke ? 0 : 3,
+        ...(only ? { only } : {}),
+        ...(serverCpus ? { serverCpus } : {}),
+        ...(loadCpus ? { loadCpus } : {}),
+        log: (line) => console.error(line),
+      })),
+    );
 } finally {
   await Promise.all(running.map((r) => r.stop().catch(() => undefined)));
 }
