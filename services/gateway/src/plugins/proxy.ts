@@ -3,7 +3,7 @@ import { configSchema } from '../config.ts';
 import type { GatewayPlugin } from '../pipeline/plugin.ts';
 import { PRIORITY } from '../pipeline/plugin.ts';
 import { forward } from '../proxy/forward.ts';
-import { upstreamRequestHeaders } from '../proxy/headers.ts';
+import { droppedHeaders, upstreamRequestHeaders } from '../proxy/headers.ts';
 
 const proxyConfig = configSchema.pick({
   UPSTREAM_TIMEOUT_MS: true,
@@ -18,6 +18,11 @@ export function proxyPlugin(config: {
   IDENTITY_HEADERS: string[];
   BACKEND_JWT_HEADER: string;
 }): GatewayPlugin {
+  const drop = droppedHeaders({
+    removeAuthorization: config.REMOVE_OAUTH_HEADERS,
+    identityHeaders: config.IDENTITY_HEADERS,
+    backendJwtHeader: config.BACKEND_JWT_HEADER,
+  });
   return {
     name: 'proxy',
     priority: PRIORITY.proxy,
@@ -25,20 +30,12 @@ export function proxyPlugin(config: {
     async handle(ctx) {
       const { req, res, target } = ctx;
       if (!target) throw new Error('proxy plugin needs a target');
-      const headers = upstreamRequestHeaders(
-        req.headers,
-        {
-          removeAuthorization: config.REMOVE_OAUTH_HEADERS,
-          identityHeaders: config.IDENTITY_HEADERS,
-          backendJwtHeader: config.BACKEND_JWT_HEADER,
-        },
-        {
-          clientIp: req.socket.remoteAddress ?? '',
-          proto: 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
-          host: req.headers.host,
-          requestId: req.id,
-        },
-      );
+      const headers = upstreamRequestHeaders(req.headers, drop, {
+        clientIp: req.socket.remoteAddress ?? '',
+        proto: 'encrypted' in req.socket && req.socket.encrypted ? 'https' : 'http',
+        host: req.headers.host,
+        requestId: req.id,
+      });
       Object.assign(headers, ctx.upstreamHeaders);
       // Recorded when the response headers arrive: the access metrics run on 'finish'.
       await forward(req, res, target, headers, config.UPSTREAM_TIMEOUT_MS, (seconds) => {

@@ -39,9 +39,11 @@ export function forward(
       settled = true;
       reject(err);
     };
+    // `headers` is this request's own object (proxy/headers.ts builds it per request).
+    headers['host'] = target.host;
     const upstream = (isHttps ? https : http).request(target, {
       method: req.method,
-      headers: { ...headers, host: target.host },
+      headers,
       agent: agents[isHttps ? 'https:' : 'http:'],
       timeout: timeoutMs,
     });
@@ -85,6 +87,10 @@ export function forward(
         resolve({ upstreamSeconds: Number(process.hrtime.bigint() - started) / 1e9 });
       }
     });
-    req.pipe(upstream);
+    // A request without a body (no Content-Length, no Transfer-Encoding: RFC 9112 §6.3) is sent
+    // at once, without a pipe and the stream ticks it costs.
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined)
+      upstream.end();
+    else req.pipe(upstream);
   });
 }

@@ -35,13 +35,9 @@ export interface ForwardInfo {
   requestId: string;
 }
 
-export function upstreamRequestHeaders(
-  incoming: IncomingHttpHeaders,
-  options: OutboundOptions,
-  info: ForwardInfo,
-): OutgoingHttpHeaders {
+/** The names always removed for these options (built once: this runs per request). */
+export function droppedHeaders(options: OutboundOptions): Set<string> {
   const drop = new Set(HOP_BY_HOP);
-  for (const name of connectionTokens(incoming['connection'])) drop.add(name);
   if (options.removeAuthorization) drop.add('authorization');
   for (const name of options.identityHeaders) drop.add(name.toLowerCase());
   drop.add(options.backendJwtHeader.toLowerCase());
@@ -54,10 +50,21 @@ export function upstreamRequestHeaders(
     'x-request-id',
   ])
     drop.add(name);
+  return drop;
+}
 
+export function upstreamRequestHeaders(
+  incoming: IncomingHttpHeaders,
+  options: OutboundOptions | Set<string>,
+  info: ForwardInfo,
+): OutgoingHttpHeaders {
+  const drop = options instanceof Set ? options : droppedHeaders(options);
+  const named = connectionTokens(incoming['connection']);
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(incoming)) {
+  for (const name in incoming) {
+    const value = incoming[name];
     if (value === undefined || drop.has(name) || name.startsWith('x-portico-')) continue;
+    if (named.length > 0 && named.includes(name)) continue;
     out[name] = value;
   }
   out['x-forwarded-for'] = info.clientIp;
@@ -69,17 +76,21 @@ export function upstreamRequestHeaders(
 
 /** Response headers from upstream minus hop-by-hop ones. */
 export function downstreamResponseHeaders(incoming: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const drop = new Set(HOP_BY_HOP);
-  for (const name of connectionTokens(incoming['connection'])) drop.add(name);
+  const named = connectionTokens(incoming['connection']);
   const out: OutgoingHttpHeaders = {};
-  for (const [name, value] of Object.entries(incoming)) {
-    if (value !== undefined && !drop.has(name)) out[name] = value;
+  for (const name in incoming) {
+    const value = incoming[name];
+    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    if (named.length > 0 && named.includes(name)) continue;
+    out[name] = value;
   }
   return out;
 }
 
+const NONE: string[] = [];
+
 function connectionTokens(value: string | string[] | undefined): string[] {
-  if (value === undefined) return [];
+  if (value === undefined) return NONE;
   return (Array.isArray(value) ? value.join(',') : value)
     .split(',')
     .map((t) => t.trim().toLowerCase())
