@@ -57,7 +57,7 @@ export function createAdminApp(services: GatewayServices): Express {
 }
 
 function runPlugins(plugins: GatewayPlugin[], metrics: GatewayMetrics) {
-  return async (req: Request, res: Response, next: NextFunction) => {
+  return (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
     const ctx: GatewayContext = { req, res, upstreamHeaders: {} };
     res.on('finish', () => {
@@ -67,13 +67,28 @@ function runPlugins(plugins: GatewayPlugin[], metrics: GatewayMetrics) {
       metrics.gatewayLatency.observe({ api }, Math.max(0, total - (ctx.upstreamSeconds ?? 0)));
       if (ctx.upstreamSeconds !== undefined) metrics.upstreamLatency.observe({ api }, ctx.upstreamSeconds);
     });
-    try {
-      for (const plugin of plugins) {
-        await plugin.handle(ctx);
-        if (ctx.done) return;
-      }
-    } catch (err) {
-      next(err);
-    }
+    runFrom(plugins, 0, ctx, next);
   };
+}
+
+/**
+ * Runs the chain from plugin `i`. Synchronous handlers run back to back; the chain only waits
+ * (one promise hop) where a handler returns a promise, e.g. on a token cache miss.
+ */
+function runFrom(plugins: GatewayPlugin[], i: number, ctx: GatewayContext, next: NextFunction): void {
+  try {
+    for (; i < plugins.length; i += 1) {
+      const pending = plugins[i]?.handle(ctx);
+      if (pending instanceof Promise) {
+        const after = i + 1;
+        pending.then(() => {
+          if (!ctx.done) runFrom(plugins, after, ctx, next);
+        }, next);
+        return;
+      }
+      if (ctx.done) return;
+    }
+  } catch (err) {
+    next(err);
+  }
 }

@@ -28,7 +28,8 @@ export type InvalidCode = 'malformed' | 'unknown' | 'expired' | 'revoked' | 'inv
 export type ValidationSource = 'l1' | 'l2' | 'jwt' | 'introspection' | 'deny-list';
 
 export type Validation =
-  | { valid: true; facts: TokenFacts; source: ValidationSource }
+  /** `tokenHash` is the hash computed for the lookup (callers need not hash the token again). */
+  | { valid: true; facts: TokenFacts; source: ValidationSource; tokenHash: string }
   | { valid: false; code: InvalidCode; source: ValidationSource };
 
 /** The key-manager could not be asked (down, timeout, bad answer): never a 200, never a 401. */

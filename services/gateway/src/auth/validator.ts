@@ -52,20 +52,32 @@ export class TokenValidator {
   }
 
   async validate(token: string): Promise<Validation> {
+    return this.check(token);
+  }
+
+  /**
+   * Like `validate`, but answers synchronously when it can (malformed, deny-listed, level-1
+   * hit): the request path then takes no promise hop at all. Only a level-1 miss returns a
+   * promise (Redis, then the source).
+   */
+  check(token: string): Validation | Promise<Validation> {
     if (token.length > MAX_TOKEN_LENGTH || !TOKEN_SHAPE.test(token))
-      return this.done({ valid: false, code: 'malformed' }, 'l1');
+      return this.done({ valid: false, code: 'malformed' }, 'l1', '');
     const hash = tokenHash(token);
     const deny = this.options.denyList;
-    if (deny.isHashDenied(hash)) return this.done({ valid: false, code: 'revoked' }, 'deny-list');
+    if (deny.isHashDenied(hash)) return this.done({ valid: false, code: 'revoked' }, 'deny-list', hash);
 
     const l1 = this.fromLocal(hash);
     this.options.observer?.cacheLookup('l1', l1 !== undefined);
-    if (l1) return this.done(this.recheck(hash, l1.result), 'l1');
+    if (l1) return this.done(this.recheck(hash, l1.result), 'l1', hash);
+    return this.afterLocalMiss(hash, token);
+  }
 
+  private async afterLocalMiss(hash: string, token: string): Promise<Validation> {
     const l2 = await this.fromShared(hash);
     if (l2) {
       this.local.set(hash, l2, { ttl: Math.max(1, l2.until - this.now()) });
-      return this.done(this.recheck(hash, l2.result), 'l2');
+      return this.done(this.recheck(hash, l2.result), 'l2', hash);
     }
 
     let pending = this.inFlight.get(hash);
@@ -74,7 +86,7 @@ export class TokenValidator {
       this.inFlight.set(hash, pending);
     }
     const result = await pending;
-    return this.done(this.recheck(hash, result), looksLikeJwt(token) ? 'jwt' : 'introspection');
+    return this.done(this.recheck(hash, result), looksLikeJwt(token) ? 'jwt' : 'introspection', hash);
   }
 
   /** A revocation of this exact token: drop it from both levels. */
@@ -95,10 +107,10 @@ export class TokenValidator {
     return matching.length;
   }
 
-  private done(result: CachedValidation, source: ValidationSource): Validation {
+  private done(result: CachedValidation, source: ValidationSource, hash: string): Validation {
     this.options.observer?.validated(source, result.valid ? 'valid' : result.code);
     return result.valid
-      ? { valid: true, facts: result.facts, source }
+      ? { valid: true, facts: result.facts, source, tokenHash: hash }
       : { valid: false, code: result.code, source };
   }
 

@@ -29,11 +29,13 @@ export function outboundPlugin(
   },
 ): GatewayPlugin {
   const signed = new LRUCache<string, string>({ max: 10_000 });
+  const header = config.BACKEND_JWT_HEADER.toLowerCase();
   return {
     name: 'outbound',
     priority: PRIORITY.outbound,
     configSchema: outboundConfig,
-    async handle(ctx) {
+    // Synchronous when the signed JWT is reused; a promise only when one must be signed.
+    handle(ctx) {
       const { target, facts, key, api, subscription } = ctx;
       if (!target || !facts || !key || !api || !subscription)
         throw new Error('outbound plugin needs access checks');
@@ -45,30 +47,32 @@ export function outboundPlugin(
       const app = key.application;
       const isUser =
         facts.tokenType === 'user' || (facts.tokenType === null && facts.subject !== facts.clientId);
-      const header = config.BACKEND_JWT_HEADER.toLowerCase();
       const cacheKey = `${ctx.tokenHash}:${api.apiId}:${api.revision}:${subscription.revision}:${app.revision}`;
       const reused = ctx.tokenHash ? signed.get(cacheKey) : undefined;
       if (reused) {
         ctx.upstreamHeaders[header] = reused;
         return;
       }
-      const jwt = await signer.sign({
-        sub: facts.subject,
-        aud: api.context,
-        client_id: facts.clientId,
-        application: { id: app.applicationId, name: app.name, owner: app.owner, tier: app.tier },
-        subscriber: app.owner,
-        key_type: key.keyType,
-        end_user: isUser ? facts.subject : null,
-        user_store_domain: facts.userStoreDomain,
-        tier: subscription.tier,
-        scope: facts.scopes.join(' '),
-        api: { id: api.apiId, name: api.name, version: api.version, context: api.context },
-      });
-      ctx.upstreamHeaders[header] = jwt;
-      let ttlMs = (config.BACKEND_JWT_TTL_SECONDS * 1000) / 2;
-      if (facts.exp !== null) ttlMs = Math.min(ttlMs, facts.exp * 1000 - Date.now());
-      if (ctx.tokenHash && ttlMs >= 1000) signed.set(cacheKey, jwt, { ttl: ttlMs });
+      return signer
+        .sign({
+          sub: facts.subject,
+          aud: api.context,
+          client_id: facts.clientId,
+          application: { id: app.applicationId, name: app.name, owner: app.owner, tier: app.tier },
+          subscriber: app.owner,
+          key_type: key.keyType,
+          end_user: isUser ? facts.subject : null,
+          user_store_domain: facts.userStoreDomain,
+          tier: subscription.tier,
+          scope: facts.scopes.join(' '),
+          api: { id: api.apiId, name: api.name, version: api.version, context: api.context },
+        })
+        .then((jwt) => {
+          ctx.upstreamHeaders[header] = jwt;
+          let ttlMs = (config.BACKEND_JWT_TTL_SECONDS * 1000) / 2;
+          if (facts.exp !== null) ttlMs = Math.min(ttlMs, facts.exp * 1000 - Date.now());
+          if (ctx.tokenHash && ttlMs >= 1000) signed.set(cacheKey, jwt, { ttl: ttlMs });
+        });
     },
   };
 }

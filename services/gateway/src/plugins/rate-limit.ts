@@ -11,7 +11,7 @@ import type { Logger } from '@portico/core';
 import { AppError } from '@portico/core';
 import { configSchema } from '../config.ts';
 import type { GatewayMetrics } from '../metrics.ts';
-import type { GatewayPlugin } from '../pipeline/plugin.ts';
+import type { GatewayContext, GatewayPlugin } from '../pipeline/plugin.ts';
 import { PRIORITY } from '../pipeline/plugin.ts';
 import type { LimitSpec, RateLimitStore } from '../ratelimit/limiter.ts';
 import type { ReadModel, Tier } from '../readmodel/model.ts';
@@ -37,7 +37,8 @@ export function rateLimitPlugin(
     name: 'rate-limit',
     priority: PRIORITY.rateLimit,
     configSchema: rateLimitConfig,
-    async handle(ctx) {
+    // No promise (no hop) when no limited tier applies: Unlimited tiers never ask Redis.
+    handle(ctx) {
       const { subscription, key, api } = ctx;
       if (!subscription || !key || !api) throw new Error('rate-limit plugin needs access checks');
       const limits: NamedLimit[] = [];
@@ -57,50 +58,54 @@ export function rateLimitPlugin(
           spec: spec(`${prefix}app:${app.applicationId}:${appTier.name}`, appTier),
         });
       if (limits.length === 0) return;
-
-      let decision: Awaited<ReturnType<RateLimitStore['take']>>;
-      try {
-        decision = await store.take(limits.map((l) => l.spec));
-      } catch (err) {
-        metrics.rateLimitBypassed.inc({ mode: config.RATE_LIMIT_FAIL_MODE });
-        metrics.redisErrors.inc({ op: 'rate-limit' });
-        if (config.RATE_LIMIT_FAIL_MODE === 'closed')
-          throw cannotVerify('Rate limits cannot be checked right now', 1, err);
-        logger.debug({ err: (err as Error).message }, 'rate limit unavailable, failing open');
-        return;
-      }
-      // Headers describe the tightest limit (the refusing one, else the fewest remaining).
-      let idx = decision.refusedBy;
-      if (idx < 0) {
-        idx = 0;
-        decision.states.forEach((s, i) => {
-          if (s.remaining < (decision.states[idx]?.remaining ?? Infinity)) idx = i;
-        });
-      }
-      const tight = limits[idx];
-      const state = decision.states[idx];
-      if (tight && state) {
-        const { tier } = tight;
-        ctx.res.setHeader('ratelimit-limit', String(tier.requests));
-        ctx.res.setHeader('ratelimit-remaining', String(state.remaining));
-        ctx.res.setHeader('ratelimit-reset', String(Math.ceil(state.resetMs / 1000)));
-        ctx.res.setHeader(
-          'ratelimit-policy',
-          `${tier.requests};w=${tier.unitSeconds};burst=${tight.spec.capacity}`,
-        );
-      }
-      if (!decision.allowed) {
-        const scope = tight?.scope ?? 'subscription';
-        metrics.rateLimited.inc({ api: api.apiId, scope });
-        throw new AppError(`The ${scope} tier's rate limit is exceeded`, {
-          status: 429,
-          code: 'rate_limited',
-          details: { scope, tier: tight?.tier.name },
-          headers: { 'retry-after': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))) },
-        });
-      }
+      return enforce(ctx, limits);
     },
   };
+
+  async function enforce(ctx: GatewayContext, limits: NamedLimit[]): Promise<void> {
+    const api = ctx.api;
+    let decision: Awaited<ReturnType<RateLimitStore['take']>>;
+    try {
+      decision = await store.take(limits.map((l) => l.spec));
+    } catch (err) {
+      metrics.rateLimitBypassed.inc({ mode: config.RATE_LIMIT_FAIL_MODE });
+      metrics.redisErrors.inc({ op: 'rate-limit' });
+      if (config.RATE_LIMIT_FAIL_MODE === 'closed')
+        throw cannotVerify('Rate limits cannot be checked right now', 1, err);
+      logger.debug({ err: (err as Error).message }, 'rate limit unavailable, failing open');
+      return;
+    }
+    // Headers describe the tightest limit (the refusing one, else the fewest remaining).
+    let idx = decision.refusedBy;
+    if (idx < 0) {
+      idx = 0;
+      decision.states.forEach((s, i) => {
+        if (s.remaining < (decision.states[idx]?.remaining ?? Infinity)) idx = i;
+      });
+    }
+    const tight = limits[idx];
+    const state = decision.states[idx];
+    if (tight && state) {
+      const { tier } = tight;
+      ctx.res.setHeader('ratelimit-limit', String(tier.requests));
+      ctx.res.setHeader('ratelimit-remaining', String(state.remaining));
+      ctx.res.setHeader('ratelimit-reset', String(Math.ceil(state.resetMs / 1000)));
+      ctx.res.setHeader(
+        'ratelimit-policy',
+        `${tier.requests};w=${tier.unitSeconds};burst=${tight.spec.capacity}`,
+      );
+    }
+    if (!decision.allowed) {
+      const scope = tight?.scope ?? 'subscription';
+      metrics.rateLimited.inc({ api: api?.apiId ?? 'unmatched', scope });
+      throw new AppError(`The ${scope} tier's rate limit is exceeded`, {
+        status: 429,
+        code: 'rate_limited',
+        details: { scope, tier: tight?.tier.name },
+        headers: { 'retry-after': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))) },
+      });
+    }
+  }
 }
 
 function limitedTier(model: ReadModel, name: string): (Tier & { requests: number }) | undefined {
