@@ -4,7 +4,7 @@
  * docs/internal-apis.md. Per-request checks (route, subscription, scope, domain, limits) are
  * never cached: they run against the current read model.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { KeyType } from '@portico/events';
 
 export interface TokenFacts {
@@ -42,7 +42,8 @@ export class VerificationUnavailable extends Error {
 
 /** Lowercase hex SHA-256 of the raw token: the cache key and `token.revoked.tokenHash`. */
 export function tokenHash(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  // One-shot crypto.hash: no Hash object per request (this runs on every request).
+  return hash('sha256', token, 'hex');
 }
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);

@@ -68,8 +68,21 @@ export function accessPlugin(model: ReadModel, config: { CLIENT_DOMAIN_HEADERS: 
 
 /** Endpoint base + the path after the context (already vetted) + the query. */
 export function upstreamUrl(endpoint: string, rest: string, query: string): URL {
-  const base = new URL(endpoint);
-  const basePath = base.pathname.replace(/\/+$/, '');
-  const path = `${basePath}${rest}` || '/';
+  const base = endpointBase(endpoint);
+  const path = `${base.path}${rest}` || '/';
   return new URL(`${base.origin}${path}${query ? `?${query}` : ''}`);
+}
+
+// Endpoints come from the read model: a few distinct strings, parsed once instead of per request.
+const bases = new Map<string, { origin: string; path: string }>();
+
+function endpointBase(endpoint: string): { origin: string; path: string } {
+  let base = bases.get(endpoint);
+  if (!base) {
+    const url = new URL(endpoint);
+    base = { origin: url.origin, path: url.pathname.replace(/\/+$/, '') };
+    if (bases.size >= 10_000) bases.clear(); // bounded: endpoints change with the catalog
+    bases.set(endpoint, base);
+  }
+  return base;
 }
