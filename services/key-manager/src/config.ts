@@ -65,6 +65,12 @@ export const configSchema = z.object({
   /** Token endpoint requests per minute. */
   TOKEN_RATE_LIMIT_PER_IP: positiveInt(600),
   TOKEN_RATE_LIMIT_PER_CLIENT: positiveInt(300),
+  /**
+   * How long (ms) a client record read to authenticate a token/introspection request is reused;
+   * 0 = read it every time. Changes through this replica apply at once; other replicas see a new
+   * secret, a disabled or deleted client within this time (docs/adr/0015).
+   */
+  CLIENT_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   /** Login form submissions per minute and client IP (password guessing). */
   LOGIN_RATE_LIMIT_PER_IP: positiveInt(30),
   OUTBOX_POLL_MS: positiveInt(1000),

@@ -114,7 +114,7 @@ export async function buildKeyManager(options: BuildOptions): Promise<KeyManager
     );
   }
 
-  const clients = createClientStore(db, hashKey, statics);
+  const clients = createClientStore(db, hashKey, statics, { ttlMs: config.CLIENT_CACHE_TTL_MS });
   const users = await createUserStore(db);
   const outbox = await createOutbox(db);
   await ensureAdapterIndexes(db, partitions);

@@ -54,8 +54,18 @@ export function currentClientId(): string | undefined {
 
 type ClientLike = { metadata(): Record<string, unknown> } | undefined;
 
+// oidc-provider's metadata() rebuilds (snake_cases) the whole record on each call, and a token
+// request asks several times; its Client instances are immutable (a changed record is a new one).
+const metadataOf = new WeakMap<object, Record<string, unknown>>();
+
 function clientMeta(client: ClientLike): Record<string, unknown> {
-  return client?.metadata() ?? {};
+  if (!client) return {};
+  let meta = metadataOf.get(client);
+  if (!meta) {
+    meta = client.metadata();
+    metadataOf.set(client, meta);
+  }
+  return meta;
 }
 
 /** API scopes the client may receive on the gateway resource ('default' always). */

@@ -170,9 +170,42 @@ export interface ClientStore {
   findMetadata(clientId: string): Promise<AdapterPayload | undefined>;
 }
 
-export function createClientStore(db: mongo.Db, hashKey: string, staticClients: ClientDoc[]): ClientStore {
+export interface ClientCacheOptions {
+  /**
+   * How long a client read for authentication is reused (CLIENT_CACHE_TTL_MS; 0 = never). Changes
+   * made through THIS store (update, new secret, delete) drop the entry at once; other replicas see
+   * them within the TTL.
+   */
+  ttlMs: number;
+  maxEntries?: number;
+  now?: () => number;
+}
+
+export function createClientStore(
+  db: mongo.Db,
+  hashKey: string,
+  staticClients: ClientDoc[],
+  cacheOptions: ClientCacheOptions = { ttlMs: 0 },
+): ClientStore {
   const col = db.collection<ClientDoc>('clients');
   const statics = new Map(staticClients.map((c) => [c._id, c]));
+  // Every token and introspection request authenticates a client: without this, one database
+  // round trip each. Only found clients are cached (a new client is usable at once everywhere).
+  const cache = new Map<string, { doc: ClientDoc; until: number }>();
+  const now = cacheOptions.now ?? Date.now;
+  const maxEntries = cacheOptions.maxEntries ?? 10_000;
+  // Bumped by every change made here: a lookup that read the database before a change finished
+  // must not cache what it read (it may be the old secret).
+  let changes = 0;
+  const forget = (clientId: string) => {
+    changes += 1;
+    cache.delete(clientId);
+  };
+  const remember = (doc: ClientDoc, readAt: number) => {
+    if (cacheOptions.ttlMs <= 0 || readAt !== changes) return;
+    if (cache.size >= maxEntries) cache.delete(cache.keys().next().value as string); // oldest first
+    cache.set(doc._id, { doc, until: now() + cacheOptions.ttlMs });
+  };
   return {
     async create(input) {
       const secret = newClientSecret();
@@ -202,17 +235,21 @@ export function createClientStore(db: mongo.Db, hashKey: string, staticClients: 
     },
     async update(clientId, patch) {
       if (statics.has(clientId)) return null;
+      void 0;
       const set: Record<string, unknown> = { updatedAt: new Date() };
       for (const [k, v] of Object.entries(patch)) if (v !== undefined) set[k] = v;
       if (patch.grantTypes) set['grantTypes'] = [...new Set(patch.grantTypes)];
-      return col.findOneAndUpdate(
+      const doc = await col.findOneAndUpdate(
         { _id: clientId },
         { $set: set, $inc: { revision: 1 } },
         { returnDocument: 'after' },
       );
+      forget(clientId); // a lookup racing the write may have read the old record
+      return doc;
     },
     async setSecret(clientId) {
       if (statics.has(clientId)) return null;
+      void 0;
       const secret = newClientSecret();
       const res = await col.updateOne(
         { _id: clientId },
@@ -221,11 +258,14 @@ export function createClientStore(db: mongo.Db, hashKey: string, staticClients: 
           $inc: { revision: 1 },
         },
       );
+      void 0;
       return res.matchedCount === 1 ? secret : null;
     },
     async remove(clientId) {
       if (statics.has(clientId)) return false;
+      void 0;
       const res = await col.deleteOne({ _id: clientId });
+      void 0;
       return res.deletedCount === 1;
     },
     async allIds() {
@@ -234,7 +274,17 @@ export function createClientStore(db: mongo.Db, hashKey: string, staticClients: 
     },
     async findMetadata(clientId) {
       if (typeof clientId !== 'string' || clientId.length > 256) return undefined;
-      const doc = statics.get(clientId) ?? (await col.findOne({ _id: clientId }));
+      let doc = statics.get(clientId);
+      if (!doc) {
+        const hit = cache.get(clientId);
+        if (hit && hit.until > now()) doc = hit.doc;
+        else {
+          const readAt = changes;
+          doc = (await col.findOne({ _id: clientId })) ?? undefined;
+          if (doc) remember(doc, readAt);
+          else cache.delete(clientId);
+        }
+      }
       if (!doc || doc.disabled) return undefined;
       return metadataOf(doc);
     },
