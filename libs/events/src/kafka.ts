@@ -148,26 +148,26 @@ export class EventBus {
   }
 
   async publisher(): Promise<EventPublisher> {
-    const producer: Producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
+    // Not kafkajs' idempotent producer: after a broker restart it can stay stuck on
+    // OUT_OF_ORDER_SEQUENCE_NUMBER (kafkajs#598). Delivery is at-least-once by design (outboxes
+    // re-send, consumers are idempotent), and one request in flight keeps per-key order.
+    const create = (): Producer =>
+      this.kafka.producer({ idempotent: false, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    let producer = create();
     let connected = false;
-    producer.on(producer.events.DISCONNECT, () => {
-      connected = false;
-    });
-    const ensureConnected = async () => {
-      if (!connected) {
-        await producer.connect();
-        connected = true;
-      }
-    };
+    const watch = (p: Producer) =>
+      p.on(p.events.DISCONNECT, () => {
+        if (p === producer) connected = false;
+      });
+    watch(producer);
     return {
       publish: async (topic, events) => {
         if (events.length === 0) return;
         try {
-          await ensureConnected();
+          if (!connected) {
+            await producer.connect();
+            connected = true;
+          }
           await producer.send({
             topic,
             acks: -1,
@@ -178,6 +178,14 @@ export class EventBus {
             })),
           });
         } catch (err) {
+          if (!isRetriable(err)) {
+            // A producer in a state it cannot leave: start the next attempt with a fresh one.
+            const broken = producer;
+            producer = create();
+            watch(producer);
+            connected = false;
+            await broken.disconnect().catch(() => undefined);
+          }
           throw new EventBusError(
             `publish to ${topic} failed: ${(err as Error).message}`,
             isRetriable(err),
