@@ -51,6 +51,10 @@ describe('request target', () => {
     assert.equal(withoutAccessToken('a=1&access_token=x&b=%20'), 'a=1&b=%20');
     assert.equal(withoutAccessToken('access%5Ftoken=x&c'), 'c');
     assert.equal(withoutAccessToken('access_tokens=x'), 'access_tokens=x');
+    // the fast path (no `%`, no literal name) must not skip an encoded or `+`-free spelling
+    assert.equal(withoutAccessToken('%61ccess_token=x&q=cat'), 'q=cat');
+    assert.equal(withoutAccessToken('access_token=x'), '');
+    assert.equal(withoutAccessToken('q=cat+dog&n=1'), 'q=cat+dog&n=1');
   });
 
   it('joins the endpoint base path and the path after the context', () => {

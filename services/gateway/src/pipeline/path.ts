@@ -48,6 +48,9 @@ export function parseTarget(rawUrl: string): RequestTarget | AppError {
 /** The query without any `access_token` parameter (other parameters kept byte for byte). */
 export function withoutAccessToken(query: string): string {
   if (query === '') return '';
+  // Fast path (every request with a query): without a `%` escape the name can only be spelled
+  // `access_token` literally (`+` decodes to a space), so a query without it has nothing to remove.
+  if (!query.includes('%') && !query.includes('access_token')) return query;
   return query
     .split('&')
     .filter((part) => {

@@ -41,7 +41,13 @@ export function forward(
     };
     // `headers` is this request's own object (proxy/headers.ts builds it per request).
     headers['host'] = target.host;
-    const upstream = (isHttps ? https : http).request(target, {
+    // Plain options rather than the URL: node would convert the URL on every request.
+    const hostname = target.hostname;
+    const upstream = (isHttps ? https : http).request({
+      protocol: target.protocol,
+      hostname: hostname.startsWith('[') ? hostname.slice(1, -1) : hostname,
+      port: target.port,
+      path: `${target.pathname}${target.search}`,
       method: req.method,
       headers,
       agent: agents[isHttps ? 'https:' : 'http:'],
