@@ -235,7 +235,7 @@ export function createClientStore(
     },
     async update(clientId, patch) {
       if (statics.has(clientId)) return null;
-      void 0;
+      forget(clientId);
       const set: Record<string, unknown> = { updatedAt: new Date() };
       for (const [k, v] of Object.entries(patch)) if (v !== undefined) set[k] = v;
       if (patch.grantTypes) set['grantTypes'] = [...new Set(patch.grantTypes)];
@@ -249,7 +249,7 @@ export function createClientStore(
     },
     async setSecret(clientId) {
       if (statics.has(clientId)) return null;
-      void 0;
+      forget(clientId);
       const secret = newClientSecret();
       const res = await col.updateOne(
         { _id: clientId },
@@ -258,14 +258,14 @@ export function createClientStore(
           $inc: { revision: 1 },
         },
       );
-      void 0;
+      forget(clientId);
       return res.matchedCount === 1 ? secret : null;
     },
     async remove(clientId) {
       if (statics.has(clientId)) return false;
-      void 0;
+      forget(clientId);
       const res = await col.deleteOne({ _id: clientId });
-      void 0;
+      forget(clientId);
       return res.deletedCount === 1;
     },
     async allIds() {
