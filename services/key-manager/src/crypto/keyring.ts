@@ -7,7 +7,8 @@
  *   id): a payload copied to another document does not decrypt.
  * - A record that does not decrypt (unknown kid, tampered) is treated by callers as not found.
  */
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
 
 export interface Sealed {
   kid: string;
@@ -27,7 +28,9 @@ export interface Keyring {
 const KID = /^[A-Za-z0-9._-]{1,64}$/;
 
 export function parseKeyring(spec: string): Keyring {
-  const keys = new Map<string, Buffer>();
+  // KeyObjects, prepared once: a raw Buffer key costs ~30 µs of key preparation per cipher
+  // (measured on Node 24), several times the AES-GCM work on a token payload.
+  const keys = new Map<string, KeyObject>();
   let activeKid: string | undefined;
   for (const entry of spec
     .split(',')
@@ -39,7 +42,7 @@ export function parseKeyring(spec: string): Keyring {
     if (!KID.test(kid)) throw new Error('PERSISTENCE_ENCRYPTION_KEYS: each entry must be kid:base64key');
     if (key.length !== 32) throw new Error(`PERSISTENCE_ENCRYPTION_KEYS: key ${kid} must be 32 bytes`);
     if (keys.has(kid)) throw new Error(`PERSISTENCE_ENCRYPTION_KEYS: duplicate kid ${kid}`);
-    keys.set(kid, key);
+    keys.set(kid, createSecretKey(key));
     activeKid ??= kid;
   }
   return {
@@ -48,7 +51,7 @@ export function parseKeyring(spec: string): Keyring {
     seal(plaintext, aad) {
       if (!activeKid) throw new Error('no encryption key configured');
       const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', keys.get(activeKid) as Buffer, iv);
+      const cipher = createCipheriv('aes-256-gcm', keys.get(activeKid) as KeyObject, iv);
       cipher.setAAD(Buffer.from(aad, 'utf8'));
       const ct = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
       return {
