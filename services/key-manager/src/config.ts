@@ -71,6 +71,12 @@ export const configSchema = z.object({
    * secret, a disabled or deleted client within this time (docs/adr/0015).
    */
   CLIENT_CACHE_TTL_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  /**
+   * How long (ms) the stored record of an access token this replica issued is kept in memory (at
+   * most 20 000), so introspecting it here needs no token lookup; expiry and revocations are still
+   * checked on every use. 0 = off.
+   */
+  TOKEN_RECORD_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
   /** Login form submissions per minute and client IP (password guessing). */
   LOGIN_RATE_LIMIT_PER_IP: positiveInt(30),
   OUTBOX_POLL_MS: positiveInt(1000),

@@ -23,7 +23,7 @@ import { createOutbox } from './outbox/outbox.ts';
 import { OutboxRelay } from './outbox/relay.ts';
 import type { ClientStore } from './store/clients.ts';
 import { createClientStore, staticClient } from './store/clients.ts';
-import { createAdapterFactory, ensureAdapterIndexes } from './store/oidcAdapter.ts';
+import { createAdapterFactory, ensureAdapterIndexes, TokenCache } from './store/oidcAdapter.ts';
 import { normalizeDomain, Partitions, PRIMARY, parseUserName } from './users/domains.ts';
 import type { UserStore } from './users/userStore.ts';
 import { createUserStore, ROLES } from './users/userStore.ts';
@@ -136,6 +136,7 @@ export async function buildKeyManager(options: BuildOptions): Promise<KeyManager
     encrypt: config.ENCRYPT_PERSISTED_TOKENS,
     partitions,
     outbox,
+    tokenCache: new TokenCache(config.TOKEN_RECORD_CACHE_TTL_MS),
     findClient: (id) => clients.findMetadata(id),
     currentClientId,
     grantExpiresAt: () => null,

@@ -18,6 +18,15 @@
  * - `consume` is one atomic conditional update: of concurrent uses of one refresh token or code,
  *   exactly one wins; the others count as reuse (the grant is revoked, `invalid_grant`).
  * - Ending a token writes its revocation outbox record first (outbox.ts), then deletes.
+ * - Read cache (`TokenCache`): the records of access tokens (AccessToken, ClientCredentials) this
+ *   process wrote itself are kept for a while, so introspecting them needs no token lookup. Records
+ *   read from the database are not cached (another replica's token, or a record changed in the
+ *   database, is always read fresh). Only the stored
+ *   record is cached: expiry and the revocation outbox (`isRevoked`) are still checked on every
+ *   use, and every path that ends such a token on any replica writes an outbox record first. A
+ *   cached id also answers "not here" for the other models (ids are unique random values), which
+ *   spares introspection the lookups in the other collections. Models that are consumed
+ *   (refresh tokens, codes) are never cached.
  */
 
 import type { mongo } from 'mongoose';
@@ -36,6 +45,8 @@ type Db = mongo.Db;
 const TOKEN_MODELS = new Set(['AccessToken', 'ClientCredentials', 'RefreshToken', 'AuthorizationCode']);
 /** Models that follow the user's partition. */
 const PARTITIONED = new Set(['AccessToken', 'RefreshToken', 'AuthorizationCode']);
+/** Models whose records may be served from the read cache (never consumed). */
+const CACHED = new Set(['AccessToken', 'ClientCredentials']);
 /** Models whose end is announced on the revocation stream as a single token. */
 const PRESENTED_TO_GATEWAY = new Set(['AccessToken', 'ClientCredentials']);
 
@@ -52,6 +63,40 @@ export interface TokenDoc {
   iatMs: number;
 }
 
+/** Stored records of recent access tokens by stored id (see the header). */
+export class TokenCache {
+  private readonly entries = new Map<string, { model: string; doc: TokenDoc; until: number }>();
+  private readonly ttlMs: number;
+  private readonly maxEntries: number;
+
+  constructor(ttlMs: number, maxEntries = 20_000) {
+    this.ttlMs = ttlMs;
+    this.maxEntries = maxEntries;
+  }
+
+  get(storedId: string): { model: string; doc: TokenDoc } | undefined {
+    const e = this.entries.get(storedId);
+    if (!e) return undefined;
+    if (e.until > Date.now()) return e;
+    this.entries.delete(storedId);
+    return undefined;
+  }
+
+  set(model: string, doc: TokenDoc): void {
+    if (this.ttlMs <= 0) return;
+    if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value as string);
+    this.entries.set(doc._id, { model, doc, until: Date.now() + this.ttlMs });
+  }
+
+  delete(storedId: string): void {
+    this.entries.delete(storedId);
+  }
+
+  deleteGrant(grantId: string): void {
+    for (const [k, e] of this.entries) if (e.doc.grantId === grantId) this.entries.delete(k);
+  }
+}
+
 export interface AdapterDeps {
   db: Db;
   hasher: Hasher;
@@ -61,6 +106,8 @@ export interface AdapterDeps {
   encrypt: boolean;
   partitions: Partitions;
   outbox: Outbox;
+  /** Read cache of access token records; absent = no caching. */
+  tokenCache?: TokenCache;
   /** Client metadata for the `Client` model (our own client store). */
   findClient(id: string): Promise<AdapterPayload | undefined>;
   /** The client of the current request, for grant revocation events. */
@@ -204,12 +251,14 @@ class MongoAdapter implements Adapter {
     if (this.isToken) {
       try {
         await col.insertOne(doc);
+        if (CACHED.has(this.name)) this.deps.tokenCache?.set(this.name, doc);
         return;
       } catch (err) {
         // The same token saved again (oidc-provider may re-save one): replace it below.
         if ((err as { code?: unknown }).code !== 11000) throw err;
       }
     }
+    this.deps.tokenCache?.delete(storedId);
     await col.replaceOne({ _id: storedId }, doc, { upsert: true });
   }
 
@@ -217,7 +266,14 @@ class MongoAdapter implements Adapter {
     if (typeof id !== 'string' || id.length === 0 || id.length > 2048) return undefined;
     const col = this.collectionFor(id);
     if (!col) return undefined;
-    const doc = await col.findOne({ _id: this.deps.hasher.storedId(id) });
+    const storedId = this.deps.hasher.storedId(id);
+    const cached = this.isToken ? this.deps.tokenCache?.get(storedId) : undefined;
+    if (cached) {
+      // The id is an access token of another model: it is not in this one's collection.
+      if (cached.model !== this.name) return undefined;
+      return isLive(cached.doc) ? this.toPayload(col, cached.doc, id) : undefined;
+    }
+    const doc = await col.findOne({ _id: storedId });
     return doc && isLive(doc) ? this.toPayload(col, doc, id) : undefined;
   }
 
@@ -248,7 +304,8 @@ class MongoAdapter implements Adapter {
       if (opened === undefined) return undefined;
       payload = JSON.parse(opened) as Record<string, unknown>;
     } else {
-      payload = doc.payload;
+      // A copy: the record may be a cached one, and the payload is completed below.
+      payload = doc.payload ? (structuredClone(doc.payload) as Record<string, unknown>) : undefined;
     }
     if (!payload) return undefined;
     if (this.isToken) {
@@ -286,6 +343,7 @@ class MongoAdapter implements Adapter {
   /** Used on a lost consume race: the same as oidc-provider's own reuse handling. */
   private async revokeGrantEverywhere(grantId: string): Promise<void> {
     await this.recordGrantRevocation(grantId);
+    this.deps.tokenCache?.deleteGrant(grantId);
     for (const model of TOKEN_MODELS) {
       if (model === 'ClientCredentials') continue;
       const names = [collectionName(model)];
@@ -302,6 +360,7 @@ class MongoAdapter implements Adapter {
     const col = this.collectionFor(id);
     if (!col) return;
     const storedId = this.deps.hasher.storedId(id);
+    this.deps.tokenCache?.delete(storedId);
     if (PRESENTED_TO_GATEWAY.has(this.name)) {
       const doc = await col.findOne({ _id: storedId });
       if (doc) {
@@ -320,6 +379,7 @@ class MongoAdapter implements Adapter {
   async revokeByGrantId(grantId: string): Promise<void> {
     if (this.name === 'AccessToken' || this.name === 'RefreshToken')
       await this.recordGrantRevocation(grantId);
+    this.deps.tokenCache?.deleteGrant(grantId);
     for (const col of this.allCollections()) await col.deleteMany({ grantId });
   }
 }
