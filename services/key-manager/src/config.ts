@@ -76,7 +76,7 @@ export const configSchema = z.object({
    * most 20 000), so introspecting it here needs no token lookup; expiry and revocations are still
    * checked on every use. 0 = off.
    */
-  TOKEN_RECORD_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+  TOKEN_RECORD_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(600_000),
   /** Login form submissions per minute and client IP (password guessing). */
   LOGIN_RATE_LIMIT_PER_IP: positiveInt(30),
   OUTBOX_POLL_MS: positiveInt(1000),
