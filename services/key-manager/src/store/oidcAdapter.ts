@@ -77,9 +77,10 @@ export class TokenCache {
   get(storedId: string): { model: string; doc: TokenDoc } | undefined {
     const e = this.entries.get(storedId);
     if (!e) return undefined;
-    if (e.until > Date.now()) return e;
     this.entries.delete(storedId);
-    return undefined;
+    if (e.until <= Date.now()) return undefined;
+    this.entries.set(storedId, e); // most recently used last: eviction drops the coldest first
+    return e;
   }
 
   set(model: string, doc: TokenDoc): void {
