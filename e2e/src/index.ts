@@ -1,4 +1,3 @@
-export * from './browser.ts';
 export * from './clients.ts';
 export * from './demo-upstream.ts';
 export * from './load.ts';

@@ -12,7 +12,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import { Browser } from './browser.ts';
+import { FormBrowser } from '@portico/testing';
 
 export const DEMO = {
   apiContext: '/twitter/1.0.0',
@@ -60,7 +60,7 @@ export async function storeSession(
   storeUrl: string,
   user: { username: string; password: string },
 ): Promise<StoreSession> {
-  const browser = new Browser();
+  const browser = new FormBrowser();
   await browser.signIn(`${storeUrl}/auth/login?returnTo=/signed-in`, user, `${storeUrl}/signed-in`);
   const meRes = await browser.fetch(`${storeUrl}/api/v1/me`);
   if (meRes.status !== 200) throw new Error(`store sign-in of ${user.username} failed: ${meRes.status}`);

@@ -6,11 +6,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { waitFor } from '@portico/testing';
+import { FormBrowser, waitFor } from '@portico/testing';
 import type { Configuration } from 'openid-client';
 import type { CurlResult, DemoKeys, Stack, StoreSession } from '../src/index.ts';
 import {
-  Browser,
   callApi,
   DEMO,
   kmAdmin,
@@ -260,7 +259,7 @@ describe('journey 4: user tokens', () => {
       code_challenge_method: 'S256',
       state,
     });
-    const callback = await new Browser().signIn(url.href, user(), redirectUri);
+    const callback = await new FormBrowser().signIn(url.href, user(), redirectUri);
     assert.ok(callback.searchParams.get('code'), callback.href);
     const tokens = await oidc.authorizationCodeGrant(prod, callback, {
       pkceCodeVerifier: verifier,

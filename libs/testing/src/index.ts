@@ -1,2 +1,3 @@
+export * from './form-browser.ts';
 export * from './helpers.ts';
 export * from './infra.ts';

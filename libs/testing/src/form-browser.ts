@@ -1,10 +1,10 @@
 /**
  * A scripted browser for the key-manager's login form: a cookie jar, manual redirects, and
  * `signIn` that fills the login (and consent) forms until a redirect reaches `stopAt`.
- * The seed script uses it to sign the demo developer in to the store, exactly as a person would.
+ * The demo seed and the store's and e2e tests sign people in with it, as a person would.
  */
 
-export class Browser {
+export class FormBrowser {
   private readonly cookies = new Map<string, string>();
 
   private keep(res: Response): void {
@@ -16,6 +16,10 @@ export class Browser {
       if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.cookies.delete(name);
       else this.cookies.set(name, value);
     }
+  }
+
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
   }
 
   async fetch(
