@@ -22,6 +22,7 @@ eval "$("$ROOT/scripts/infra.sh" env)"
 
 log "typecheck"
 "$ROOT/node_modules/.bin/tsc" -p tsconfig.json
+(cd "$ROOT/services/portal" && pnpm run --silent typecheck) # the portal has its own DOM/JSX config
 
 if [ "$#" -gt 0 ]; then
   globs=("$@")

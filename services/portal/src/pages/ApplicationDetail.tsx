@@ -4,6 +4,7 @@
  */
 import { useState } from 'react';
 import { api, enc } from '../api.ts';
+import { ApplicationFields } from '../application-fields.tsx';
 import { Link, navigate, usePageTitle } from '../router.tsx';
 import type { Api, Application, Items, Subscription, Tier } from '../types.ts';
 import {
@@ -112,32 +113,17 @@ function Overview(props: { app: Application; onChange: () => void }) {
       <section className="panel">
         <h2>Details</h2>
         <form onSubmit={submit} noValidate>
-          <Field label="Name" error={nameError}>
-            {({ id, describedBy, invalid }) => (
-              <input
-                id={id}
-                value={name}
-                maxLength={200}
-                aria-invalid={invalid}
-                aria-describedby={describedBy}
-                onChange={(e) => {
-                  setName(e.target.value);
-                  setNameError(undefined);
-                }}
-              />
-            )}
-          </Field>
-          <Field label="Description">
-            {({ id }) => (
-              <textarea
-                id={id}
-                rows={3}
-                maxLength={1000}
-                value={description}
-                onChange={(e) => setDescription(e.target.value)}
-              />
-            )}
-          </Field>
+          <ApplicationFields
+            name={name}
+            onName={(value) => {
+              setName(value);
+              setNameError(undefined);
+            }}
+            nameError={nameError}
+            description={description}
+            onDescription={setDescription}
+            descriptionLabel="Description"
+          />
           <ErrorBox error={save.error} />
           {saved && <Notice>Saved.</Notice>}
           <button type="submit" className="btn btn-primary" disabled={save.busy}>

@@ -1,10 +1,11 @@
 /** My applications (admins: everyone's), and the form to create one. */
 import { useState } from 'react';
 import { api } from '../api.ts';
+import { ApplicationFields } from '../application-fields.tsx';
 import { Link, navigate, usePageTitle } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import type { Application, Items } from '../types.ts';
-import { Async, ErrorBox, Field, useAction, useResource } from '../ui.tsx';
+import { Async, ErrorBox, useAction, useResource } from '../ui.tsx';
 
 export function Applications() {
   usePageTitle('Applications');
@@ -90,33 +91,18 @@ function CreateApplication() {
     <section className="panel">
       <h2>Create an application</h2>
       <form onSubmit={submit} noValidate>
-        <Field label="Name" error={nameError}>
-          {({ id, describedBy, invalid }) => (
-            <input
-              id={id}
-              value={name}
-              maxLength={200}
-              required
-              aria-invalid={invalid}
-              aria-describedby={describedBy}
-              onChange={(e) => {
-                setName(e.target.value);
-                setNameError(undefined);
-              }}
-            />
-          )}
-        </Field>
-        <Field label="Description (optional)">
-          {({ id }) => (
-            <textarea
-              id={id}
-              rows={3}
-              maxLength={1000}
-              value={description}
-              onChange={(e) => setDescription(e.target.value)}
-            />
-          )}
-        </Field>
+        <ApplicationFields
+          name={name}
+          onName={(value) => {
+            setName(value);
+            setNameError(undefined);
+          }}
+          nameError={nameError}
+          nameRequired
+          description={description}
+          onDescription={setDescription}
+          descriptionLabel="Description (optional)"
+        />
         <ErrorBox error={action.error} />
         <button type="submit" className="btn btn-primary" disabled={action.busy}>
           {action.busy ? 'Creating…' : 'Create application'}
