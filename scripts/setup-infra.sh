@@ -77,7 +77,6 @@ else
 fi
 
 # ---------------------------------------------------------------- FerretDB
-if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; fi
 FERRETDB="$TOOLS/bin/ferretdb"
 FERRETDB_PATCHES=("$ROOT"/scripts/infra/ferretdb/*.patch)
 # The build's package.txt names the patch set, so `ferretdb --version` tells whether a rebuild is due.
