@@ -38,7 +38,8 @@ function redactPaths(): string[] {
   }
   // An OAuth authorization code is a credential, but `code` is also every error's code: redact
   // it only where request data would carry it.
-  for (const holder of ['params', 'body', 'query', '*.params', '*.body', '*.query']) paths.push(`${holder}.code`);
+  for (const holder of ['params', 'body', 'query', '*.params', '*.body', '*.query'])
+    paths.push(`${holder}.code`);
   return paths;
 }
 
