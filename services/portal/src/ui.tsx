@@ -262,6 +262,27 @@ export function sortTiers<T extends { requests: number | null; unitSeconds: numb
   return [...tiers].sort((a, b) => rate(a) - rate(b) || a.name.localeCompare(b.name));
 }
 
+/** The "Tier" field of a subscribe form: every tier with its limit, in the order given. */
+export function TierField(props: {
+  tiers: Array<{ name: string; requests: number | null; unitSeconds: number; burst?: number | null }>;
+  value: string;
+  onChange(name: string): void;
+}) {
+  return (
+    <Field label="Tier">
+      {({ id }) => (
+        <select id={id} value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+          {props.tiers.map((t) => (
+            <option key={t.name} value={t.name}>
+              {t.name} ({formatTier(t)})
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
 export function formatTier(t: {
   requests: number | null;
   unitSeconds: number;

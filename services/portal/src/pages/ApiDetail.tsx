@@ -16,6 +16,7 @@ import {
   LifecycleBadge,
   Notice,
   sortTiers,
+  TierField,
   useAction,
   useResource,
 } from '../ui.tsx';
@@ -246,17 +247,7 @@ function SubscribeForm(props: { apiItem: Api; tiers: Tier[] }) {
                   </select>
                 )}
               </Field>
-              <Field label="Tier">
-                {({ id }) => (
-                  <select id={id} value={chosenTier} onChange={(e) => setTier(e.target.value)}>
-                    {props.tiers.map((t) => (
-                      <option key={t.name} value={t.name}>
-                        {t.name} ({formatTier(t)})
-                      </option>
-                    ))}
-                  </select>
-                )}
-              </Field>
+              <TierField tiers={props.tiers} value={chosenTier} onChange={setTier} />
               <ErrorBox error={action.error} />
               <button type="submit" className="btn btn-primary" disabled={action.busy}>
                 {action.busy ? 'Subscribing…' : 'Subscribe'}

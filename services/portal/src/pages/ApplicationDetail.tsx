@@ -11,9 +11,9 @@ import {
   Async,
   ErrorBox,
   Field,
-  formatTier,
   Notice,
   sortTiers,
+  TierField,
   useAction,
   useConfirm,
   useResource,
@@ -307,17 +307,7 @@ function SubscribeHere(props: {
               </select>
             )}
           </Field>
-          <Field label="Tier">
-            {({ id }) => (
-              <select id={id} value={chosenTier} onChange={(e) => setTier(e.target.value)}>
-                {props.tiers.map((t) => (
-                  <option key={t.name} value={t.name}>
-                    {t.name} ({formatTier(t)})
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <TierField tiers={props.tiers} value={chosenTier} onChange={setTier} />
           <ErrorBox error={action.error} />
           <button type="submit" className="btn btn-primary" disabled={action.busy || !chosenApi}>
             {action.busy ? 'Subscribing…' : 'Subscribe'}
