@@ -22,6 +22,7 @@ dest="$(cd "$dest" && pwd)"
 # Each workspace package the service needs, without its tests and installed modules.
 cd "$ROOT"
 cp package.json pnpm-lock.yaml pnpm-workspace.yaml "$dest/"
+cp -R patches "$dest/" # pnpm-workspace.yaml patchedDependencies
 for pkg in libs/* "services/$service"; do
   [ -f "$pkg/package.json" ] || continue
   [ "$pkg" != libs/testing ] || continue # test helpers, a devDependency only

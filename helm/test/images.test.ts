@@ -77,6 +77,14 @@ describe('Dockerfiles stay in step with the project', () => {
       const runs = build.filter((i) => i.op === 'RUN').map((i) => i.args);
       assert.ok(runs.includes(`bash scripts/package-service.sh ${name} /out`), runs.join('\n'));
       assert.ok(build.some((i) => i.op === 'COPY' && i.args === `services/${name} ./services/${name}`));
+      // pnpm install --frozen-lockfile needs the patched dependencies' patch files.
+      for (const stage of all.slice(0, -1)) {
+        if (stage.some((i) => i.op === 'COPY' && i.args.startsWith('package.json pnpm-lock.yaml')))
+          assert.ok(
+            stage.some((i) => i.op === 'COPY' && i.args === 'patches ./patches'),
+            `${stage[0]?.args}: COPY patches ./patches`,
+          );
+      }
 
       const user = runtime.find((i) => i.op === 'USER')?.args ?? '';
       assert.match(user, /^[1-9]\d*:[1-9]\d*$/, 'a numeric non-root user');

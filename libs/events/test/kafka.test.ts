@@ -165,3 +165,24 @@ test('a consumer that crashes on a fatal error makes /readyz answer 503', async 
   const body = (await res.json()) as { checks: Record<string, string> };
   assert.match(Object.values(body.checks).join(' '), /consumer crashed: cannot apply/);
 });
+
+test('idle connections arm no busy timers (kafkajs patched: patches/kafkajs@2.2.4.patch)', async (t) => {
+  const { createHook } = await import('node:async_hooks');
+  const { bus, topics } = await setup();
+  const publisher = await bus.publisher();
+  t.after(() => publisher.close());
+  await publisher.publish(topics.revocations, [
+    makeEvent('domain.tokens_revoked', { domain: 'PRIMARY', revokedBefore: new Date().toISOString() }, 't'),
+  ]);
+  // Unpatched, every connection that has answered a request re-arms a 1 ms timer forever
+  // (tulios/kafkajs#1751): hundreds of timers in half a second, and a few % of a core each.
+  let timers = 0;
+  const hook = createHook({
+    init(_id, type) {
+      if (type === 'Timeout') timers += 1;
+    },
+  }).enable();
+  await new Promise((r) => setTimeout(r, 500));
+  hook.disable();
+  assert.ok(timers < 25, `${timers} timers created by an idle publisher in 500 ms`);
+});
