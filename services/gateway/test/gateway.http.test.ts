@@ -339,6 +339,25 @@ describe('failure policy: upstream errors', () => {
     assert.doesNotMatch(JSON.stringify(body), /127\.0\.0\.1|ECONNREFUSED|:1\b/);
   });
 
+  it('cuts the client connection when the upstream fails after its answer has started', async () => {
+    const res = await fetch(`${gw.url}/twitter/1.0.0/cut`, { headers: { authorization: `Bearer ${PROD}` } });
+    assert.equal(res.status, 200);
+    await assert.rejects(res.text(), 'an incomplete body is never passed off as a whole one');
+  });
+
+  it('stops the upstream request when the client goes away', async () => {
+    const before = upstream.abandoned();
+    const controller = new AbortController();
+    const pending = fetch(`${gw.url}/twitter/1.0.0/slow`, {
+      headers: { authorization: `Bearer ${PROD}` },
+      signal: controller.signal,
+    });
+    await waitFor(() => lastSeen().url === '/prod/slow', { timeoutMs: 2000 });
+    controller.abort();
+    await assert.rejects(pending);
+    await waitFor(() => upstream.abandoned() > before, { timeoutMs: 2000 });
+  });
+
   it('answers 504 without internals when the upstream does not answer in time', async () => {
     const { res, body } = await call('/twitter/1.0.0/slow', { token: PROD });
     assert.equal(res.status, 504);
@@ -348,6 +367,43 @@ describe('failure policy: upstream errors', () => {
 });
 
 describe('outbound hygiene and backend JWT', () => {
+  it('forwards request bodies intact, with a length or chunked', async () => {
+    const json = JSON.stringify({ tweet: 'héllo', n: [1, 2, 3] });
+    const sized = await call('/twitter/1.0.0/statuses', {
+      token: PROD,
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: json,
+    });
+    assert.equal(sized.res.status, 200);
+    assert.equal(lastSeen().method, 'POST');
+    assert.equal(lastSeen().body, json);
+    assert.equal(lastSeen().headers['content-length'], String(Buffer.byteLength(json)));
+    const parts = ['first,', 'second,', 'third'];
+    const streamed = await call('/twitter/1.0.0/upload', {
+      token: PROD,
+      method: 'PUT',
+      body: new ReadableStream({
+        start(c) {
+          for (const p of parts) c.enqueue(new TextEncoder().encode(p));
+          c.close();
+        },
+      }),
+      duplex: 'half',
+    } as RequestInit);
+    assert.equal(streamed.res.status, 200);
+    assert.equal(lastSeen().body, parts.join(''));
+  });
+
+  it("passes the upstream's status and repeated headers back, without its hop-by-hop headers", async () => {
+    const { res } = await call('/twitter/1.0.0/status-201', { token: PROD });
+    assert.equal(res.status, 201);
+    assert.deepEqual(res.headers.getSetCookie(), ['a=1; Path=/', 'b=2; Path=/']);
+    assert.equal(res.headers.get('x-hop'), null, 'a header the upstream named in Connection');
+    const missing = await call('/twitter/1.0.0/status-404', { token: PROD });
+    assert.equal(missing.res.status, 404, "the upstream's own 404 is not the gateway's");
+  });
+
   it('strips Authorization, access_token and spoofed identity headers; keeps the rest', async () => {
     const { res } = await call('/twitter/1.0.0/x?a=1&access_token=leak&b=2', {
       token: PROD,

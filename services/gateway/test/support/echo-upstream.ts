@@ -1,7 +1,9 @@
 /**
  * A real HTTP upstream for tests: answers every request with what it received
  * ({method, url, headers, body}); `…/slow…` never answers (timeout tests), `…/delay…` answers
- * after 500 ms (drain tests).
+ * after 500 ms (drain tests), `…/status-NNN…` answers with that status, two cookies and a
+ * hop-by-hop header, `…/cut…` sends half its announced body and drops the connection.
+ * `abandoned` counts requests whose client went away before the answer.
  */
 
 import { once } from 'node:events';
@@ -20,12 +22,17 @@ export interface EchoUpstream {
   url: string;
   port: number;
   requests: EchoRequest[];
+  abandoned(): number;
   close(): Promise<void>;
 }
 
 export async function startEchoUpstream(): Promise<EchoUpstream> {
   const requests: EchoRequest[] = [];
+  let abandoned = 0;
   const server: Server = createServer((req, res) => {
+    res.on('close', () => {
+      if (!res.writableFinished) abandoned += 1;
+    });
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -37,6 +44,23 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
       };
       requests.push(seen);
       if (seen.url.includes('/slow')) return; // never answers
+      if (seen.url.includes('/cut')) {
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '100' });
+        res.write('0123456789');
+        setTimeout(() => res.socket?.destroy(), 20);
+        return;
+      }
+      const status = /\/status-(\d{3})/.exec(seen.url)?.[1];
+      if (status) {
+        res.writeHead(Number(status), {
+          'content-type': 'application/json',
+          'set-cookie': ['a=1; Path=/', 'b=2; Path=/'],
+          connection: 'x-hop',
+          'x-hop': 'must not cross',
+        });
+        res.end(JSON.stringify(seen));
+        return;
+      }
       const delay = seen.url.includes('/delay') ? 500 : 0;
       setTimeout(() => {
         res.setHeader('content-type', 'application/json');
@@ -52,6 +76,7 @@ export async function startEchoUpstream(): Promise<EchoUpstream> {
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
+    abandoned: () => abandoned,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
