@@ -18,6 +18,7 @@ import { configSchema } from './config.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { gatewayPlugins } from './plugins/index.ts';
 import { BackendJwtSigner } from './proxy/backend-jwt.ts';
+import { createForwarder } from './proxy/forward.ts';
 import { RedisRateLimitStore } from './ratelimit/limiter.ts';
 import { followEntities } from './readmodel/follow.ts';
 import type { SnapshotSource } from './readmodel/loader.ts';
@@ -137,6 +138,9 @@ await runService('gateway', configSchema, async ({ config, logger, metrics, life
   gatewayMetrics.lagSources.set('revocations', () => revocations?.lag() ?? 0);
   gatewayMetrics.lagSources.set('entities', () => entities?.lag() ?? 0);
 
+  const upstreams = createForwarder(config.UPSTREAM_TIMEOUT_MS);
+  lifecycle.onStop('upstream-connections', () => upstreams.close());
+
   const services = {
     logger,
     metrics,
@@ -150,6 +154,7 @@ await runService('gateway', configSchema, async ({ config, logger, metrics, life
       revocationsLoaded,
       rateLimits: new RedisRateLimitStore(redis),
       signer,
+      forward: upstreams.forward,
       metrics: gatewayMetrics,
       logger,
     }),

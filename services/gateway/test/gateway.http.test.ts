@@ -4,6 +4,7 @@
  * Kafka or a stopped dependency, header hygiene and the backend JWT.
  */
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { makeEvent } from '@portico/events';
 import { waitFor } from '@portico/testing';
@@ -393,6 +394,28 @@ describe('outbound hygiene and backend JWT', () => {
     } as RequestInit);
     assert.equal(streamed.res.status, 200);
     assert.equal(lastSeen().body, parts.join(''));
+    // curl sends `Expect: 100-continue` before bodies over 1 KiB.
+    const big = 'x'.repeat(4096);
+    const status = await new Promise<number>((resolve, reject) => {
+      const u = new URL(gw.url);
+      const out = httpRequest(
+        {
+          host: u.hostname,
+          port: u.port,
+          method: 'POST',
+          path: '/twitter/1.0.0/statuses',
+          headers: { authorization: `Bearer ${PROD}`, expect: '100-continue', 'content-length': big.length },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
+      out.on('continue', () => out.end(big));
+      out.on('error', reject);
+    });
+    assert.equal(status, 200);
+    assert.equal(lastSeen().body, big);
   });
 
   it("passes the upstream's status and repeated headers back, without its hop-by-hop headers", async () => {

@@ -6,6 +6,7 @@ import type { GatewayMetrics } from '../metrics.ts';
 import type { GatewayPlugin } from '../pipeline/plugin.ts';
 import { orderPlugins } from '../pipeline/plugin.ts';
 import type { BackendJwtSigner } from '../proxy/backend-jwt.ts';
+import type { Forward } from '../proxy/forward.ts';
 import type { RateLimitStore } from '../ratelimit/limiter.ts';
 import type { ReadModel } from '../readmodel/model.ts';
 import { accessPlugin } from './access.ts';
@@ -22,6 +23,8 @@ export interface PluginDeps {
   revocationsLoaded: () => boolean;
   rateLimits: RateLimitStore;
   signer: BackendJwtSigner;
+  /** Sends to the upstream (proxy/forward.ts createForwarder). */
+  forward: Forward;
   metrics: GatewayMetrics;
   logger: Logger;
 }
@@ -34,6 +37,6 @@ export function gatewayPlugins(config: Config, deps: PluginDeps): GatewayPlugin[
     accessPlugin(deps.model, config),
     rateLimitPlugin(deps.model, deps.rateLimits, config, deps.metrics, deps.logger),
     outboundPlugin(deps.signer, config),
-    proxyPlugin(config),
+    proxyPlugin(config, deps.forward),
   ]);
 }

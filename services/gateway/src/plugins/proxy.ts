@@ -2,7 +2,7 @@
 import { configSchema } from '../config.ts';
 import type { GatewayPlugin } from '../pipeline/plugin.ts';
 import { PRIORITY } from '../pipeline/plugin.ts';
-import { forward } from '../proxy/forward.ts';
+import type { Forward } from '../proxy/forward.ts';
 import { droppedHeaders, upstreamRequestHeaders } from '../proxy/headers.ts';
 
 const proxyConfig = configSchema.pick({
@@ -12,12 +12,15 @@ const proxyConfig = configSchema.pick({
   BACKEND_JWT_HEADER: true,
 });
 
-export function proxyPlugin(config: {
-  UPSTREAM_TIMEOUT_MS: number;
-  REMOVE_OAUTH_HEADERS: boolean;
-  IDENTITY_HEADERS: string[];
-  BACKEND_JWT_HEADER: string;
-}): GatewayPlugin {
+/** `forward` comes from proxy/forward.ts createForwarder(UPSTREAM_TIMEOUT_MS). */
+export function proxyPlugin(
+  config: {
+    REMOVE_OAUTH_HEADERS: boolean;
+    IDENTITY_HEADERS: string[];
+    BACKEND_JWT_HEADER: string;
+  },
+  forward: Forward,
+): GatewayPlugin {
   const drop = droppedHeaders({
     removeAuthorization: config.REMOVE_OAUTH_HEADERS,
     identityHeaders: config.IDENTITY_HEADERS,
@@ -38,7 +41,7 @@ export function proxyPlugin(config: {
       });
       Object.assign(headers, ctx.upstreamHeaders);
       // Recorded when the response headers arrive: the access metrics run on 'finish'.
-      await forward(req, res, target, headers, config.UPSTREAM_TIMEOUT_MS, (seconds) => {
+      await forward(req, res, target, headers, (seconds) => {
         ctx.upstreamSeconds = seconds;
       });
     },

@@ -42,6 +42,8 @@ export function droppedHeaders(options: OutboundOptions): Set<string> {
   for (const name of options.identityHeaders) drop.add(name.toLowerCase());
   drop.add(options.backendJwtHeader.toLowerCase());
   drop.add('x-jwt-assertion');
+  // The gateway's own server has already answered `Expect: 100-continue` to the client.
+  drop.add('expect');
   for (const name of [
     'x-forwarded-for',
     'x-forwarded-proto',

@@ -21,6 +21,7 @@ import { configSchema } from '../../src/config.ts';
 import { createGatewayMetrics } from '../../src/metrics.ts';
 import { gatewayPlugins } from '../../src/plugins/index.ts';
 import { BackendJwtSigner } from '../../src/proxy/backend-jwt.ts';
+import { createForwarder } from '../../src/proxy/forward.ts';
 import type { RateLimitStore } from '../../src/ratelimit/limiter.ts';
 import { InMemoryRateLimitStore } from '../../src/ratelimit/limiter.ts';
 import { ReadModel } from '../../src/readmodel/model.ts';
@@ -82,6 +83,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     issuer: config.BACKEND_JWT_ISSUER,
     ttlSeconds: config.BACKEND_JWT_TTL_SECONDS,
   });
+  const upstreams = createForwarder(config.UPSTREAM_TIMEOUT_MS);
   const services = {
     logger,
     metrics,
@@ -94,6 +96,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       revocationsLoaded: options.revocationsLoaded ?? (() => true),
       rateLimits: options.rateLimits ?? new InMemoryRateLimitStore(),
       signer,
+      forward: upstreams.forward,
       metrics: gatewayMetrics,
       logger,
     }),
@@ -122,6 +125,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
         s.closeAllConnections();
         await new Promise((r) => s.close(() => r(undefined)));
       }
+      await upstreams.close();
     },
   };
 }
