@@ -55,7 +55,8 @@ function send(
   });
   // A request without a body (no Content-Length, no Transfer-Encoding: RFC 9112 §6.3) is sent
   // without one; otherwise the client's body streams through.
-  const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+  const hasBody =
+    req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
   return agent
     .stream(
       {
