@@ -62,7 +62,7 @@ function send(
       {
         origin: target.origin,
         path: `${target.pathname}${target.search}`,
-        method: (req.method ?? 'GET') as 'GET',
+        method: req.method ?? 'GET',
         headers: headers as Record<string, string | string[]>,
         body: hasBody ? req : null,
         signal: aborter.signal,
