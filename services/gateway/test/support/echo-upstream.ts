@@ -2,7 +2,7 @@
  * A real HTTP upstream for tests: answers every request with what it received
  * ({method, url, headers, body}); `…/slow…` never answers (timeout tests), `…/delay…` answers
  * after 500 ms (drain tests), `…/status-NNN…` answers with that status, two cookies and a
- * hop-by-hop header, `…/cut…` sends half its announced body and drops the connection.
+ * hop-by-hop header, `…/cut…` sends 10 of the 100 bytes it announces and drops the connection.
  * `abandoned` counts requests whose client went away before the answer.
  */
 
