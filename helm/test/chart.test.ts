@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { isMap, isScalar, isSeq, parseDocument } from 'yaml';
-import { parseCatalog } from '../../services/store/src/domain/catalog-file.ts';
+import { parseCatalog } from '../../services/store/src/catalog-file.ts';
 import type { K8sObject, Scenario } from './lib/tools.ts';
 import { byKind, CHART, find, helm, renderChart, renderScenario, SCENARIOS } from './lib/tools.ts';
 import { practiceProblems, schemaProblems, strictProblems } from './lib/validate.ts';

@@ -1,4 +1,4 @@
-import { baseConfigShape, bool, csv, port, positiveInt, urlString } from '@portico/core';
+import { baseConfigShape, bool, ConfigError, csv, port, positiveInt, urlString } from '@portico/core';
 import { z } from 'zod';
 
 /** Every environment variable the store reads. The Helm chart sets exactly these. */
@@ -68,4 +68,10 @@ export function productionProblems(config: Config): string[] {
   return (Object.keys(DEV_SECRETS) as Array<keyof typeof DEV_SECRETS>)
     .filter((k) => config[k] === DEV_SECRETS[k])
     .map((k) => `${k}: must be set in production (the development default is refused)`);
+}
+
+/** Refuses to start with a configuration that is unsafe in production. */
+export function assertProductionReady(config: Config): void {
+  const problems = productionProblems(config);
+  if (problems.length > 0) throw new ConfigError(problems);
 }

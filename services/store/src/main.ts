@@ -1,33 +1,31 @@
-/** Composition root of the store. */
-import { ConfigError, connectMongo, createHttpApp, listen, mongoHealth, runService } from '@portico/core';
+/** The store process: configuration, the real ports, listening, signals (runService). */
+import { connectMongo, listen, runService } from '@portico/core';
 import { EventBus, topicNames, topicSpecs } from '@portico/events';
-import { configSchema, productionProblems } from './config.ts';
+import { assertProductionReady, configSchema } from './config.ts';
 import { kafkaOffsetReader } from './domain/read-model.ts';
 import { OidcIdentityProvider } from './identity/oidc.ts';
 import { HttpKeyManagerClient } from './keymanager/http.ts';
 import { buildStore } from './store.ts';
 
 await runService('store', configSchema, async ({ config, logger, metrics, lifecycle }) => {
-  const problems = productionProblems(config);
-  if (problems.length > 0) throw new ConfigError(problems);
+  assertProductionReady(config);
   const mongo = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, logger });
   lifecycle.onStop('mongo', () => mongo.close());
 
-  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const bus = new EventBus({ brokers: config.KAFKA_BROKERS, clientId: 'portico-store', logger });
   // Kafka may be down at start-up: the API still serves and the outbox relay catches up later.
   await bus
-    .ensureTopics(topicSpecs(topics, { revocationRetentionMs: 30 * 24 * 3600 * 1000 }))
+    .ensureTopics(
+      topicSpecs(topicNames(config.KAFKA_TOPIC_PREFIX), { revocationRetentionMs: 30 * 24 * 3600 * 1000 }),
+    )
     .catch((err) => logger.warn({ err: (err as Error).message }, 'cannot ensure topics yet'));
   const publisher = await bus.publisher();
   lifecycle.onStop('kafka-publisher', () => publisher.close());
 
-  const readiness = [mongoHealth(mongo)];
-  const store = buildStore({
+  const store = buildStore(config, {
     conn: mongo,
     publisher,
     offsets: kafkaOffsetReader(bus),
-    topics,
     keyManager: new HttpKeyManagerClient({
       adminUrl: config.KEY_MANAGER_ADMIN_URL,
       adminToken: config.KEY_MANAGER_ADMIN_TOKEN,
@@ -39,18 +37,14 @@ await runService('store', configSchema, async ({ config, logger, metrics, lifecy
       clientSecret: config.PORTAL_CLIENT_SECRET,
       timeoutMs: config.KEY_MANAGER_TIMEOUT_MS,
     }),
-    settings: config,
     logger,
     metrics,
-    // Kafka is not a readiness dependency: changes wait in the entity outbox (ADR 0020).
-    readiness,
     isDraining: lifecycle.isDraining,
   });
   await store.start();
   lifecycle.onStop('outbox-relay', () => store.stop());
 
   await listen(store.app, config.PORT, config.HOST, lifecycle);
-  const admin = createHttpApp({ logger, metrics, readiness, isDraining: lifecycle.isDraining }, () => {});
-  await listen(admin, config.ADMIN_PORT, config.HOST, lifecycle, 'http-admin');
+  await listen(store.adminApp, config.ADMIN_PORT, config.HOST, lifecycle, 'http-admin');
   logger.info({ port: config.PORT, adminPort: config.ADMIN_PORT }, 'store listening');
 });

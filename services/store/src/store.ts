@@ -1,113 +1,102 @@
 /**
- * Wires the store from its ports (MongoDB connection, event publisher, topic offsets,
- * key-manager, identity provider). main.ts passes the real ones; tests pass real MongoDB and
- * Kafka with in-memory twins for the key-manager and the identity provider, or the real ones.
+ * Builds the store from its configuration and its ports (MongoDB connection, event publisher,
+ * topic offsets, key-manager, identity provider): the public app (REST API and portal), the
+ * admin app (/metrics) and start/stop. main.ts passes the real ports; the tests pass real
+ * MongoDB and Kafka with in-memory twins of the key-manager and identity provider, or the real
+ * ones. Nothing here listens.
  */
-import type { HealthCheck, Logger, Metrics } from '@portico/core';
-import { promClient } from '@portico/core';
-import type { EventPublisher, TopicNames } from '@portico/events';
+import type { Logger, Metrics } from '@portico/core';
+import { createHttpApp, mongoHealth, promClient } from '@portico/core';
+import type { EventPublisher } from '@portico/events';
+import { topicNames } from '@portico/events';
+import type { Express } from 'express';
+import express from 'express';
 import type { Connection, Model } from 'mongoose';
-import type { StoreApp } from './app.ts';
-import { createStoreApp } from './app.ts';
+import { readCatalogFile } from './catalog-file.ts';
 import type { Config } from './config.ts';
 import { ApplicationService } from './domain/applications.ts';
 import { CatalogService } from './domain/catalog.ts';
-import { readCatalogFile } from './domain/catalog-file.ts';
 import { KeyService } from './domain/keys.ts';
 import { createModels, ensureIndexes, type StoreModels } from './domain/models.ts';
 import type { OffsetReader } from './domain/read-model.ts';
 import { buildReadModel } from './domain/read-model.ts';
+import { guards } from './http/auth.ts';
+import { bodyParsers, noStoreOnApi } from './http/body.ts';
+import { buildOpenApi } from './http/openapi.ts';
+import { register } from './http/route.ts';
+import { storeRoutes } from './http/routes.ts';
 import type { IdentityProvider } from './identity/port.ts';
 import { SessionStore } from './identity/sessions.ts';
 import type { KeyManagerClient } from './keymanager/port.ts';
 import type { EntityBase } from './outbox/entity-store.ts';
 import { OutboxRelay } from './outbox/relay.ts';
-import { portalOptions } from './portal-static.ts';
+import { portalOptions, portalStatic } from './portal-static.ts';
 
-export type StoreSettings = Pick<
-  Config,
-  | 'PUBLIC_URL'
-  | 'BODY_LIMIT_BYTES'
-  | 'READ_MODEL_TOKEN'
-  | 'SESSION_TTL_SECONDS'
-  | 'COOKIE_SECURE'
-  | 'CATALOG_FILE'
-  | 'OUTBOX_RELAY_INTERVAL_MS'
-  | 'TOKEN_VALIDITY_DEFAULT_SECONDS'
-  | 'TOKEN_VALIDITY_MIN_SECONDS'
-  | 'TOKEN_VALIDITY_MAX_SECONDS'
-  | 'TOKEN_VALIDITY_ALLOW_NEVER_EXPIRES'
-  | 'KEY_PENDING_TIMEOUT_SECONDS'
-  | 'KEY_MANAGER_URL'
-  | 'PORTAL_CLIENT_ID'
-  | 'PORTAL_DIST_DIR'
-  | 'PORTAL_GATEWAY_URL'
-  | 'PORTAL_CLIENT_DOMAIN_HEADER'
->;
-
-export interface StoreDeps {
+export interface StorePorts {
   conn: Connection;
   publisher: EventPublisher;
   offsets: OffsetReader;
-  topics: TopicNames;
   keyManager: KeyManagerClient;
   identity: IdentityProvider;
-  settings: StoreSettings;
   logger: Logger;
   metrics: Metrics;
-  readiness: HealthCheck[];
+  /** True once shutdown has begun (/readyz answers 503). */
   isDraining?: () => boolean;
 }
 
-export interface Store extends StoreApp {
-  models: StoreModels;
-  relay: OutboxRelay;
-  catalog: CatalogService;
-  applications: ApplicationService;
-  keys: KeyService;
-  sessions: SessionStore;
-  /** Indexes, built-in tiers, CATALOG_FILE, then the relay. */
+export interface Store {
+  /** REST API, sign-in and the developer portal (PORT). */
+  app: Express;
+  /** /metrics and health, never routed by the portal Ingress (ADMIN_PORT). */
+  adminApp: Express;
+  openApi: Record<string, unknown>;
+  /** Indexes, built-in tiers, CATALOG_FILE, then the outbox relay. */
   start(): Promise<void>;
   stop(): Promise<void>;
+  // Reached by tests to look at stored state and drive background work.
+  models: StoreModels;
+  relay: OutboxRelay;
+  applications: ApplicationService;
 }
 
-export function buildStore(deps: StoreDeps): Store {
-  const { settings, logger } = deps;
-  const models = createModels(deps.conn);
+export function buildStore(config: Config, ports: StorePorts): Store {
+  const { logger, metrics } = ports;
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
+  const models = createModels(ports.conn);
   let relay: OutboxRelay | undefined;
   const changed = () => relay?.kick();
   const catalog = new CatalogService(models, changed);
   const applications = new ApplicationService({
     models,
     catalog,
-    keyManager: deps.keyManager,
+    keyManager: ports.keyManager,
     changed,
     logger,
   });
   const keys = new KeyService({
     models,
     applications,
-    keyManager: deps.keyManager,
+    keyManager: ports.keyManager,
     validity: {
-      defaultSeconds: settings.TOKEN_VALIDITY_DEFAULT_SECONDS,
-      minSeconds: settings.TOKEN_VALIDITY_MIN_SECONDS,
-      maxSeconds: settings.TOKEN_VALIDITY_MAX_SECONDS,
-      allowNeverExpires: settings.TOKEN_VALIDITY_ALLOW_NEVER_EXPIRES,
+      defaultSeconds: config.TOKEN_VALIDITY_DEFAULT_SECONDS,
+      minSeconds: config.TOKEN_VALIDITY_MIN_SECONDS,
+      maxSeconds: config.TOKEN_VALIDITY_MAX_SECONDS,
+      allowNeverExpires: config.TOKEN_VALIDITY_ALLOW_NEVER_EXPIRES,
     },
-    pendingTimeoutSeconds: settings.KEY_PENDING_TIMEOUT_SECONDS,
+    pendingTimeoutSeconds: config.KEY_PENDING_TIMEOUT_SECONDS,
     logger,
   });
-  const sessions = new SessionStore(models, settings.SESSION_TTL_SECONDS);
+  const sessions = new SessionStore(models, config.SESSION_TTL_SECONDS);
 
   let lastHousekeeping = 0;
-  relay = new OutboxRelay({
+  const theRelay = new OutboxRelay({
     models: [models.apis, models.tiers, models.applications, models.subscriptions] as unknown as Array<
       Model<EntityBase>
     >,
-    publisher: deps.publisher,
-    topics: deps.topics,
+    publisher: ports.publisher,
+    topics,
     logger,
-    intervalMs: settings.OUTBOX_RELAY_INTERVAL_MS,
+    intervalMs: config.OUTBOX_RELAY_INTERVAL_MS,
     // Slower housekeeping rides on the relay's timer: finish interrupted deletions, sweep sessions.
     onTick: async () => {
       if (Date.now() - lastHousekeeping < 10_000) return;
@@ -118,55 +107,64 @@ export function buildStore(deps: StoreDeps): Store {
       await sessions.sweep().catch(() => undefined);
     },
   });
+  relay = theRelay;
+  registerOutboxMetrics(metrics, theRelay);
 
-  const reloadCatalog = settings.CATALOG_FILE
-    ? async () => catalog.applyCatalog(await readCatalogFile(settings.CATALOG_FILE))
+  const reloadCatalog = config.CATALOG_FILE
+    ? async () => catalog.applyCatalog(await readCatalogFile(config.CATALOG_FILE))
     : undefined;
-
   const cookieSecure =
-    settings.COOKIE_SECURE === 'auto'
-      ? settings.PUBLIC_URL.startsWith('https:')
-      : settings.COOKIE_SECURE === 'true';
+    config.COOKIE_SECURE === 'auto' ? config.PUBLIC_URL.startsWith('https:') : config.COOKIE_SECURE === 'true';
+  const cookieName = cookieSecure ? '__Host-portico_session' : 'portico_session';
 
-  const storeApp = createStoreApp({
-    logger,
-    metrics: deps.metrics,
-    readiness: deps.readiness,
-    isDraining: deps.isDraining,
+  let openApi: Record<string, unknown> = {};
+  const routes = storeRoutes({
     catalog,
     applications,
     keys,
-    identity: deps.identity,
+    identity: ports.identity,
     sessions,
-    readModel: () => buildReadModel(models, deps.offsets, deps.topics),
+    readModel: () => buildReadModel(models, ports.offsets, topics),
     reloadCatalog,
-    portal: portalOptions(settings),
-    settings: {
-      publicUrl: settings.PUBLIC_URL,
-      bodyLimitBytes: settings.BODY_LIMIT_BYTES,
-      readModelToken: settings.READ_MODEL_TOKEN,
-      sessionTtlSeconds: settings.SESSION_TTL_SECONDS,
-      cookieSecure,
-    },
+    openApi: () => openApi,
+    publicUrl: config.PUBLIC_URL,
+    cookie: { name: cookieName, secure: cookieSecure, ttlSeconds: config.SESSION_TTL_SECONDS },
   });
+  openApi = buildOpenApi(routes, { version: '1.0.0', serverUrl: config.PUBLIC_URL });
 
-  registerOutboxMetrics(deps.metrics, relay);
-  const theRelay = relay;
+  // Kafka is not a readiness dependency: changes wait in the entity outbox (ADR 0020).
+  const readiness = [mongoHealth(ports.conn)];
+  const http = { logger, metrics, readiness, isDraining: ports.isDraining };
+  const app = createHttpApp({ ...http, exposeMetrics: false }, (root) => {
+    const router = express.Router({ strict: false, caseSensitive: true });
+    register(router, routes, {
+      guard: guards({
+        identity: ports.identity,
+        sessions,
+        cookieName,
+        readModelToken: config.READ_MODEL_TOKEN,
+      }),
+      bodyParsers: bodyParsers(config.BODY_LIMIT_BYTES),
+    });
+    root.use(noStoreOnApi());
+    root.use(router);
+    root.use(portalStatic(portalOptions(config)));
+  });
+  const adminApp = createHttpApp(http, () => {});
 
   return {
-    ...storeApp,
+    app,
+    adminApp,
+    openApi,
     models,
     relay: theRelay,
-    catalog,
     applications,
-    keys,
-    sessions,
     async start() {
       await ensureIndexes(models);
       await catalog.ensureBuiltInTiers();
       if (reloadCatalog) {
         const result = await reloadCatalog();
-        logger.info({ file: settings.CATALOG_FILE, result }, 'catalog file applied');
+        logger.info({ file: config.CATALOG_FILE, result }, 'catalog file applied');
       }
       theRelay.start();
     },

@@ -9,6 +9,7 @@ import type { EventPublisher, PorticoEvent, RunningConsumer, TopicNames } from '
 import { anyEvent, EventBus, topicNames, topicSpecs } from '@portico/events';
 import { sharedInfra, testLogger, uniqueName } from '@portico/testing';
 import type { Connection } from 'mongoose';
+import type { Config } from '../src/config.ts';
 import { configSchema } from '../src/config.ts';
 import type { Role } from '../src/domain/principal.ts';
 import { kafkaOffsetReader } from '../src/domain/read-model.ts';
@@ -71,6 +72,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const config = configSchema.parse({
     READ_MODEL_TOKEN,
     OUTBOX_RELAY_INTERVAL_MS: '200',
+    KAFKA_TOPIC_PREFIX: options.topicPrefix ?? `${uniqueName('st')}.`,
     ...options.env,
   });
   const conn = await connectMongo({ url: infra.mongoUrl, dbName: uniqueName('store_test'), logger });
@@ -85,12 +87,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
 async function assemble(
   options: HarnessOptions,
-  config: ReturnType<typeof configSchema.parse>,
+  config: Config,
   conn: Connection,
   brokers: string[],
   logger: ReturnType<typeof testLogger>,
 ): Promise<Harness> {
-  const topics = topicNames(options.topicPrefix ?? `${uniqueName('st')}.`);
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const bus = new EventBus({
     brokers,
     clientId: 'store-test',
@@ -101,17 +103,14 @@ async function assemble(
   const publisher = options.publisher ?? (await bus.publisher());
   const km = options.keyManager ?? new MemoryKeyManager();
   const identity = options.identity ?? new MemoryIdentityProvider();
-  const store = buildStore({
+  const store = buildStore(config, {
     conn,
     publisher,
     offsets: kafkaOffsetReader(bus, 3000),
-    topics,
     keyManager: km,
     identity,
-    settings: config,
     logger,
     metrics: createMetrics('store-test'),
-    readiness: [],
   });
   await store.start();
   const server: Server = store.app.listen(options.port ?? 0, '127.0.0.1');
