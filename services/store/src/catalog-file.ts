@@ -14,8 +14,8 @@
 import { readFile } from 'node:fs/promises';
 import { badRequest } from '@portico/core';
 import { parse } from 'yaml';
-import { catalogDocument } from './http/schemas.ts';
 import type { CatalogDocument } from './domain/catalog.ts';
+import { catalogDocument } from './http/routes/admin.ts';
 
 /** Parses YAML safely (bounded aliases, unique keys); validation is the caller's (one schema). */
 export function parseYaml(text: string, source: string): unknown {

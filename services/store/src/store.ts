@@ -24,7 +24,15 @@ import { guards } from './http/auth.ts';
 import { bodyParsers, noStoreOnApi } from './http/body.ts';
 import { buildOpenApi } from './http/openapi.ts';
 import { register } from './http/route.ts';
-import { storeRoutes } from './http/routes.ts';
+import { adminRoutes } from './http/routes/admin.ts';
+import { apiRoutes } from './http/routes/apis.ts';
+import { applicationRoutes } from './http/routes/applications.ts';
+import { identityRoutes } from './http/routes/identity.ts';
+import { internalRoutes } from './http/routes/internal.ts';
+import { keyRoutes } from './http/routes/keys.ts';
+import { metaRoutes } from './http/routes/meta.ts';
+import { subscriptionRoutes } from './http/routes/subscriptions.ts';
+import { tierRoutes } from './http/routes/tiers.ts';
 import type { IdentityProvider } from './identity/port.ts';
 import { SessionStore } from './identity/sessions.ts';
 import type { KeyManagerClient } from './keymanager/port.ts';
@@ -114,22 +122,28 @@ export function buildStore(config: Config, ports: StorePorts): Store {
     ? async () => catalog.applyCatalog(await readCatalogFile(config.CATALOG_FILE))
     : undefined;
   const cookieSecure =
-    config.COOKIE_SECURE === 'auto' ? config.PUBLIC_URL.startsWith('https:') : config.COOKIE_SECURE === 'true';
+    config.COOKIE_SECURE === 'auto'
+      ? config.PUBLIC_URL.startsWith('https:')
+      : config.COOKIE_SECURE === 'true';
   const cookieName = cookieSecure ? '__Host-portico_session' : 'portico_session';
 
   let openApi: Record<string, unknown> = {};
-  const routes = storeRoutes({
-    catalog,
-    applications,
-    keys,
-    identity: ports.identity,
-    sessions,
-    readModel: () => buildReadModel(models, ports.offsets, topics),
-    reloadCatalog,
-    openApi: () => openApi,
-    publicUrl: config.PUBLIC_URL,
-    cookie: { name: cookieName, secure: cookieSecure, ttlSeconds: config.SESSION_TTL_SECONDS },
-  });
+  const routes = [
+    ...metaRoutes(() => openApi),
+    ...identityRoutes({
+      identity: ports.identity,
+      sessions,
+      publicUrl: config.PUBLIC_URL,
+      cookie: { name: cookieName, secure: cookieSecure, ttlSeconds: config.SESSION_TTL_SECONDS },
+    }),
+    ...apiRoutes(catalog),
+    ...tierRoutes(catalog),
+    ...adminRoutes({ catalog, reloadCatalog }),
+    ...applicationRoutes(applications),
+    ...keyRoutes(keys),
+    ...subscriptionRoutes(applications),
+    ...internalRoutes(() => buildReadModel(models, ports.offsets, topics)),
+  ];
   openApi = buildOpenApi(routes, { version: '1.0.0', serverUrl: config.PUBLIC_URL });
 
   // Kafka is not a readiness dependency: changes wait in the entity outbox (ADR 0020).

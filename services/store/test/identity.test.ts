@@ -1,7 +1,7 @@
 /** Browser sign-in (with the identity-provider twin), session cookie and CSRF rules. */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { safeReturnTo } from '../src/http/routes.ts';
+import { safeReturnTo } from '../src/http/routes/identity.ts';
 import { MemoryIdentityProvider } from '../src/identity/memory.ts';
 import type { Harness } from './harness.ts';
 import { ALICE, startHarness } from './harness.ts';

@@ -5,29 +5,35 @@
  * ids are assigned here, never taken from the request.
  */
 import type { Logger } from '@portico/core';
-import { badRequest, conflict, isDuplicateKey, notFound } from '@portico/core';
-import type { z } from 'zod';
-import type {
-  applicationCreate,
-  applicationUpdate,
-  subscriptionCreate,
-  subscriptionUpdate,
-} from '../http/schemas.ts';
+import { isDuplicateKey } from '@portico/core';
 import { newId } from '../ids.ts';
 import type { KeyManagerClient } from '../keymanager/port.ts';
 import type { Change, EntityBase } from '../outbox/entity-store.ts';
 import { insertEntity, mutateEntity } from '../outbox/entity-store.ts';
 import type { CatalogService, Notify } from './catalog.ts';
+import { Conflict, InvalidInput, NotFound } from './errors.ts';
 import { applicationEvents, subscriptionEvents } from './events.ts';
 import { keyManagerFailure } from './km-errors.ts';
 import type { ApplicationDoc, StoreModels, SubscriptionDoc } from './models.ts';
 import type { Principal } from './principal.ts';
 import { isAdmin, ownedBy } from './principal.ts';
 
-type AppCreate = z.infer<typeof applicationCreate>;
-type AppUpdate = z.infer<typeof applicationUpdate>;
-type SubCreate = z.infer<typeof subscriptionCreate>;
-type SubUpdate = z.infer<typeof subscriptionUpdate>;
+export interface AppCreate {
+  name: string;
+  description?: string | undefined;
+  tier?: string | null | undefined;
+}
+export type AppUpdate = Partial<AppCreate>;
+export interface SubCreate {
+  applicationId: string;
+  apiId: string;
+  tier: string;
+}
+export interface SubUpdate {
+  tier?: string | undefined;
+  /** Administrators only: block or unblock. */
+  status?: SubscriptionDoc['status'] | undefined;
+}
 
 const ownerNameKey = (owner: string, name: string) => `${owner}\n${name.toLowerCase()}`;
 const pairKey = (applicationId: string, apiId: string) => `${applicationId}:${apiId}`;
@@ -68,14 +74,14 @@ export class ApplicationService {
       deleted: false,
       ...ownedBy(p),
     } as never)) as ApplicationDoc | null;
-    if (!app) throw notFound('No such application');
+    if (!app) throw new NotFound('No such application');
     return app;
   }
 
   async create(p: Principal, input: AppCreate): Promise<ApplicationDoc> {
     const tier = input.tier ?? null;
     if (tier !== null && !(await this.catalog.tierExists(tier)))
-      throw badRequest(`Unknown tier ${tier}`, undefined, 'unknown_tier');
+      throw new InvalidInput(`Unknown tier ${tier}`, 'unknown_tier');
     try {
       const fields: Omit<ApplicationDoc, keyof EntityBase> = {
         name: input.name,
@@ -92,14 +98,14 @@ export class ApplicationService {
       return app;
     } catch (err) {
       if (isDuplicateKey(err))
-        throw conflict('You already have an application with this name', 'application_exists');
+        throw new Conflict('You already have an application with this name', 'application_exists');
       throw err;
     }
   }
 
   async update(p: Principal, id: string, patch: AppUpdate): Promise<ApplicationDoc> {
     if (patch.tier && !(await this.catalog.tierExists(patch.tier))) {
-      throw badRequest(`Unknown tier ${patch.tier}`, undefined, 'unknown_tier');
+      throw new InvalidInput(`Unknown tier ${patch.tier}`, 'unknown_tier');
     }
     const updated = await this.mutateOwned(p, id, (cur) => {
       const set: Partial<ApplicationDoc> = {};
@@ -114,7 +120,7 @@ export class ApplicationService {
       return { kind: 'update', set, events: applicationEvents };
     }).catch((err) => {
       if (isDuplicateKey(err))
-        throw conflict('You already have an application with this name', 'application_exists');
+        throw new Conflict('You already have an application with this name', 'application_exists');
       throw err;
     });
     return updated;
@@ -135,7 +141,7 @@ export class ApplicationService {
         events: applicationEvents,
       };
     });
-    if (!app) throw notFound('No such application');
+    if (!app) throw new NotFound('No such application');
     this.changed();
     await this.finishDeletion(app._id);
   }
@@ -200,10 +206,10 @@ export class ApplicationService {
     decide: (cur: ApplicationDoc) => Change<ApplicationDoc>,
   ): Promise<ApplicationDoc> {
     const updated = await mutateEntity(this.models.applications, { _id: id, ...ownedBy(p) }, (cur) => {
-      if (cur.deleting) throw conflict('The application is being deleted', 'application_deleting');
+      if (cur.deleting) throw new Conflict('The application is being deleted', 'application_deleting');
       return decide(cur);
     });
-    if (!updated) throw notFound('No such application');
+    if (!updated) throw new NotFound('No such application');
     this.changed();
     return updated;
   }
@@ -224,22 +230,22 @@ export class ApplicationService {
       deleted: false,
       ...ownedBy(p),
     } as never)) as SubscriptionDoc | null;
-    if (!sub) throw notFound('No such subscription');
+    if (!sub) throw new NotFound('No such subscription');
     return sub;
   }
 
   async subscribe(p: Principal, input: SubCreate): Promise<SubscriptionDoc> {
     const app = await this.get(p, input.applicationId);
-    if (app.deleting) throw conflict('The application is being deleted', 'application_deleting');
+    if (app.deleting) throw new Conflict('The application is being deleted', 'application_deleting');
     const api = await this.catalog.getApi(p, input.apiId);
     if (api.lifecycle !== 'PUBLISHED') {
-      throw conflict(
+      throw new Conflict(
         `The API is ${api.lifecycle}; only PUBLISHED APIs take new subscriptions`,
         'api_not_published',
       );
     }
     if (!(await this.catalog.tierExists(input.tier)))
-      throw badRequest(`Unknown tier ${input.tier}`, undefined, 'unknown_tier');
+      throw new InvalidInput(`Unknown tier ${input.tier}`, 'unknown_tier');
     try {
       const fields: Omit<SubscriptionDoc, keyof EntityBase> = {
         applicationId: app._id,
@@ -255,12 +261,12 @@ export class ApplicationService {
       const fresh = await this.get(p, app._id).catch(() => undefined);
       if (!fresh || fresh.deleting) {
         await this.tombstoneSubscription(sub._id);
-        throw notFound('No such application');
+        throw new NotFound('No such application');
       }
       return sub;
     } catch (err) {
       if (isDuplicateKey(err)) {
-        throw conflict('The application is already subscribed to this API', 'subscription_exists');
+        throw new Conflict('The application is already subscribed to this API', 'subscription_exists');
       }
       throw err;
     }
@@ -268,14 +274,10 @@ export class ApplicationService {
 
   async updateSubscription(p: Principal, id: string, patch: SubUpdate): Promise<SubscriptionDoc> {
     if (patch.status !== undefined && !isAdmin(p)) {
-      throw badRequest(
-        'Only administrators can block or unblock a subscription',
-        undefined,
-        'forbidden_field',
-      );
+      throw new InvalidInput('Only administrators can block or unblock a subscription', 'forbidden_field');
     }
     if (patch.tier !== undefined && !(await this.catalog.tierExists(patch.tier))) {
-      throw badRequest(`Unknown tier ${patch.tier}`, undefined, 'unknown_tier');
+      throw new InvalidInput(`Unknown tier ${patch.tier}`, 'unknown_tier');
     }
     const updated = await mutateEntity(this.models.subscriptions, { _id: id, ...ownedBy(p) }, (cur) => {
       const set: Partial<SubscriptionDoc> = {};
@@ -284,7 +286,7 @@ export class ApplicationService {
       if (Object.keys(set).length === 0) return { kind: 'unchanged' };
       return { kind: 'update', set, events: subscriptionEvents };
     });
-    if (!updated) throw notFound('No such subscription');
+    if (!updated) throw new NotFound('No such subscription');
     this.changed();
     return updated;
   }

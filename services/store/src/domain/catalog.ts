@@ -3,12 +3,11 @@
  * public APIs only. Lifecycle transitions follow WSO2's (only PUBLISHED takes new
  * subscriptions). Every change goes through the entity outbox.
  */
-import { badRequest, conflict, isDuplicateKey, notFound } from '@portico/core';
-import type { z } from 'zod';
-import type { apiCreate, apiUpdate, catalogDocument, tierBody } from '../http/schemas.ts';
+import { isDuplicateKey } from '@portico/core';
 import { newId } from '../ids.ts';
 import type { Change, EntityBase } from '../outbox/entity-store.ts';
 import { insertEntity, mutateEntity } from '../outbox/entity-store.ts';
+import { Conflict, InvalidInput, NotFound } from './errors.ts';
 import { apiEvents, tierEvents } from './events.ts';
 import type { ApiDoc, Lifecycle, StoreModels, TierDoc } from './models.ts';
 import type { Principal } from './principal.ts';
@@ -59,10 +58,33 @@ const TRANSITIONS: Record<Lifecycle, Lifecycle[]> = {
 const DEVELOPER_VISIBLE: Lifecycle[] = ['PUBLISHED', 'DEPRECATED', 'BLOCKED'];
 const MAX_DEFINITION_CHARS = 256 * 1024;
 
-type ApiCreate = z.infer<typeof apiCreate>;
-type ApiUpdate = z.infer<typeof apiUpdate>;
-type TierBody = z.infer<typeof tierBody>;
-export type CatalogDocument = z.infer<typeof catalogDocument>;
+/** A new API as the catalog takes it (http/routes/apis.ts validates the shape). */
+export interface ApiCreate {
+  name: string;
+  version: string;
+  context: string;
+  description?: string | undefined;
+  productionUrl: string;
+  sandboxUrl?: string | null | undefined;
+  scopes?: string[] | undefined;
+  visibility?: ApiDoc['visibility'] | undefined;
+  /** The API's own OpenAPI document. */
+  definition?: Record<string, unknown> | undefined;
+}
+/** Version and context are an API's identity: fixed once created. */
+export type ApiUpdate = Partial<Omit<ApiCreate, 'version' | 'context'>>;
+export interface TierBody {
+  description?: string | undefined;
+  /** Requests allowed per `unitSeconds`; null = unlimited. */
+  requests: number | null;
+  unitSeconds: number;
+  burst?: number | null | undefined;
+}
+/** CATALOG_FILE and the admin import: tiers by name, APIs by context. */
+export interface CatalogDocument {
+  tiers?: Array<TierBody & { name: string }> | undefined;
+  apis?: Array<ApiCreate & { lifecycle?: Lifecycle | undefined }> | undefined;
+}
 export interface ImportCounts {
   created: number;
   updated: number;
@@ -97,7 +119,7 @@ export class CatalogService {
       !api ||
       (!isAdmin(p) && (api.visibility !== 'PUBLIC' || !DEVELOPER_VISIBLE.includes(api.lifecycle)))
     ) {
-      throw notFound('No such API');
+      throw new NotFound('No such API');
     }
     return api;
   }
@@ -115,7 +137,7 @@ export class CatalogService {
       return doc;
     } catch (err) {
       if (isDuplicateKey(err))
-        throw conflict('An API with this context or name and version exists', 'api_exists');
+        throw new Conflict('An API with this context or name and version exists', 'api_exists');
       throw err;
     }
   }
@@ -133,10 +155,10 @@ export class CatalogService {
       if (set.name !== undefined) set.nameVersionKey = nameVersionKey(set.name, cur.version);
       return changeIfDifferent(cur, set, apiEvents);
     }).catch((err) => {
-      if (isDuplicateKey(err)) throw conflict('An API with this name and version exists', 'api_exists');
+      if (isDuplicateKey(err)) throw new Conflict('An API with this name and version exists', 'api_exists');
       throw err;
     });
-    if (!updated) throw notFound('No such API');
+    if (!updated) throw new NotFound('No such API');
     this.changed();
     return updated;
   }
@@ -145,27 +167,28 @@ export class CatalogService {
     const updated = await mutateEntity(this.models.apis, { _id: id }, (cur) => {
       if (cur.lifecycle === state) return { kind: 'unchanged' };
       if (!TRANSITIONS[cur.lifecycle].includes(state)) {
-        throw conflict(
+        throw new Conflict(
           `Cannot move an API from ${cur.lifecycle} to ${state} (allowed: ${TRANSITIONS[cur.lifecycle].join(', ') || 'none'})`,
           'invalid_lifecycle_transition',
         );
       }
       return { kind: 'update', set: { lifecycle: state }, events: apiEvents };
     });
-    if (!updated) throw notFound('No such API');
+    if (!updated) throw new NotFound('No such API');
     this.changed();
     return updated;
   }
 
   async deleteApi(id: string): Promise<void> {
     const inUse = await this.models.subscriptions.collection.countDocuments({ apiId: id, deleted: false });
-    if (inUse > 0) throw conflict(`The API has ${inUse} subscription(s); remove them first`, 'api_in_use');
+    if (inUse > 0)
+      throw new Conflict(`The API has ${inUse} subscription(s); remove them first`, 'api_in_use');
     const deleted = await mutateEntity(this.models.apis, { _id: id }, (cur) => ({
       kind: 'update',
       set: { deleted: true, contextKey: `deleted:${cur._id}`, nameVersionKey: `deleted:${cur._id}` },
       events: apiEvents,
     }));
-    if (!deleted) throw notFound('No such API');
+    if (!deleted) throw new NotFound('No such API');
     this.changed();
   }
 
@@ -179,7 +202,7 @@ export class CatalogService {
       _id: name,
       deleted: false,
     } as never)) as TierDoc | null;
-    if (!tier) throw notFound('No such tier');
+    if (!tier) throw new NotFound('No such tier');
     return tier;
   }
 
@@ -225,15 +248,16 @@ export class CatalogService {
         if (!isDuplicateKey(err)) throw err; // created concurrently: update it on the next attempt
       }
     }
-    throw conflict('The tier changed concurrently, try again');
+    throw new Conflict('The tier changed concurrently, try again');
   }
 
   async deleteTier(name: string): Promise<void> {
     const tier = await this.getTier(name);
-    if (tier.builtIn) throw conflict('Built-in tiers cannot be deleted', 'tier_built_in');
+    if (tier.builtIn) throw new Conflict('Built-in tiers cannot be deleted', 'tier_built_in');
     const subs = await this.models.subscriptions.collection.countDocuments({ tier: name, deleted: false });
     const apps = await this.models.applications.collection.countDocuments({ tier: name, deleted: false });
-    if (subs + apps > 0) throw conflict('The tier is in use by subscriptions or applications', 'tier_in_use');
+    if (subs + apps > 0)
+      throw new Conflict('The tier is in use by subscriptions or applications', 'tier_in_use');
     await mutateEntity(this.models.tiers, { _id: name }, () => ({
       kind: 'update',
       set: { deleted: true },
@@ -279,7 +303,7 @@ export class CatalogService {
         return change;
       }).catch((err) => {
         if (isDuplicateKey(err))
-          throw badRequest(`API ${a.name} ${a.version}: name and version already used`);
+          throw new InvalidInput(`API ${a.name} ${a.version}: name and version already used`);
         throw err;
       });
       if (unchanged) apis.unchanged += 1;
@@ -299,7 +323,7 @@ function definitionText(definition: Record<string, unknown> | undefined): string
   if (definition === undefined) return null;
   const text = JSON.stringify(definition);
   if (text.length > MAX_DEFINITION_CHARS) {
-    throw badRequest(`The API definition is larger than ${MAX_DEFINITION_CHARS} characters`);
+    throw new InvalidInput(`The API definition is larger than ${MAX_DEFINITION_CHARS} characters`);
   }
   return text;
 }

@@ -11,22 +11,30 @@
  * KEY_PENDING_TIMEOUT_SECONDS.
  */
 import type { Logger } from '@portico/core';
-import { AppError, badRequest, conflict, notFound } from '@portico/core';
-import type { KeyType } from '@portico/events';
-import type { z } from 'zod';
-import type { keyGenerate, keyUpdate, tokenRequest } from '../http/schemas.ts';
+import type { KeyType, TokenFormat } from '@portico/events';
 import type { IssuedToken, KeyManagerClient } from '../keymanager/port.ts';
 import { mutateEntity } from '../outbox/entity-store.ts';
 import { normalizeAllowedDomains } from './allowed-domains.ts';
 import type { ApplicationService } from './applications.ts';
+import { Conflict, InvalidInput, NotFound } from './errors.ts';
 import { applicationEvents } from './events.ts';
 import { keyManagerFailure } from './km-errors.ts';
 import type { ApplicationDoc, KeySettings, KeyState, StoreModels } from './models.ts';
 import type { Principal } from './principal.ts';
 
-type KeyGenerate = z.infer<typeof keyGenerate>;
-type KeyUpdate = z.infer<typeof keyUpdate>;
-type TokenRequest = z.infer<typeof tokenRequest>;
+/** Key settings as asked; what is left out keeps its current (or default) value. */
+export interface KeySettingsInput {
+  allowedDomains?: string[] | undefined;
+  /** Seconds; negative = never expires. */
+  validitySeconds?: number | undefined;
+  tokenFormat?: TokenFormat | undefined;
+  grantTypes?: string[] | undefined;
+  callbackUrls?: string[] | undefined;
+}
+export interface TokenRequest {
+  scopes?: string[] | undefined;
+  validitySeconds?: number | undefined;
+}
 type ActiveKey = Extract<KeyState, { state: 'ACTIVE' }>;
 
 export interface ValidityPolicy {
@@ -73,7 +81,7 @@ export class KeyService {
     p: Principal,
     appId: string,
     keyType: KeyType,
-    input: KeyGenerate,
+    input: KeySettingsInput,
   ): Promise<{ key: ActiveKey; consumerSecret: string }> {
     const settings = this.settings(input, undefined);
     const now = Date.now();
@@ -84,7 +92,7 @@ export class KeyService {
         existing?.state === 'PENDING' &&
         now - new Date(existing.pendingSince).getTime() > this.pendingTimeoutMs;
       if (existing && !abandoned) {
-        throw conflict(
+        throw new Conflict(
           existing.state === 'ACTIVE'
             ? `The application already has ${keyType} keys`
             : `${keyType} keys are being generated`,
@@ -123,10 +131,7 @@ export class KeyService {
     };
     const recorded = await mutateEntity(this.models.applications, { _id: appId }, (cur) => {
       if (cur.deleting || cur.keys[keyType]?.state !== 'PENDING') {
-        throw new AppError('The application changed while its keys were generated', {
-          status: 409,
-          code: 'application_changed',
-        });
+        throw new Conflict('The application changed while its keys were generated', 'application_changed');
       }
       return { kind: 'update', set: { keys: { ...cur.keys, [keyType]: key } }, events: applicationEvents };
     }).catch(async (err) => {
@@ -139,12 +144,12 @@ export class KeyService {
     });
     if (!recorded) {
       await this.km.deleteClient(created.clientId).catch(() => undefined);
-      throw notFound('No such application');
+      throw new NotFound('No such application');
     }
     return { key, consumerSecret: created.clientSecret };
   }
 
-  async update(p: Principal, appId: string, keyType: KeyType, input: KeyUpdate): Promise<ActiveKey> {
+  async update(p: Principal, appId: string, keyType: KeyType, input: KeySettingsInput): Promise<ActiveKey> {
     const app = await this.apps.get(p, appId);
     const current = requireKey(app, keyType);
     const settings = this.settings(input, current);
@@ -164,7 +169,7 @@ export class KeyService {
     const updated = await this.apps.mutateOwned(p, appId, (cur) => {
       const k = cur.keys[keyType];
       if (k?.state !== 'ACTIVE' || k.clientId !== current.clientId)
-        throw conflict('The keys changed meanwhile');
+        throw new Conflict('The keys changed meanwhile');
       return {
         kind: 'update',
         set: { keys: { ...cur.keys, [keyType]: { ...k, ...settings } } },
@@ -178,7 +183,7 @@ export class KeyService {
   async token(p: Principal, appId: string, keyType: KeyType, input: TokenRequest): Promise<IssuedToken> {
     const key = await this.get(p, appId, keyType);
     if (!key.grantTypes.includes('client_credentials')) {
-      throw badRequest('The key does not allow the client_credentials grant', undefined, 'grant_not_allowed');
+      throw new InvalidInput('The key does not allow the client_credentials grant', 'grant_not_allowed');
     }
     const validitySeconds =
       input.validitySeconds === undefined ? key.validitySeconds : this.validity(input.validitySeconds);
@@ -230,15 +235,17 @@ export class KeyService {
   }
 
   /** Validates and completes key settings (on top of the current ones when updating). */
-  private settings(input: KeyGenerate, current: KeySettings | undefined): KeySettings {
+  private settings(input: KeySettingsInput, current: KeySettings | undefined): KeySettings {
     let allowedDomains = current?.allowedDomains ?? [];
     if (input.allowedDomains !== undefined) {
       const check = normalizeAllowedDomains(input.allowedDomains);
       if (!check.ok) {
-        throw badRequest(
+        throw new InvalidInput(
           `Invalid allowed domains: ${check.problems.join('; ')}`,
-          check.problems,
           'invalid_allowed_domains',
+          {
+            details: check.problems,
+          },
         );
       }
       allowedDomains = check.domains;
@@ -250,9 +257,8 @@ export class KeyService {
     const grantTypes = [...new Set(input.grantTypes ?? current?.grantTypes ?? ['client_credentials'])];
     const callbackUrls = [...new Set(input.callbackUrls ?? current?.callbackUrls ?? [])];
     if (grantTypes.includes('authorization_code') && callbackUrls.length === 0) {
-      throw badRequest(
+      throw new InvalidInput(
         'The authorization_code grant needs at least one callback URL',
-        undefined,
         'callback_required',
       );
     }
@@ -260,9 +266,8 @@ export class KeyService {
       grantTypes.includes('refresh_token') &&
       !grantTypes.some((g) => g === 'authorization_code' || g === 'password')
     ) {
-      throw badRequest(
+      throw new InvalidInput(
         'refresh_token needs the authorization_code or password grant',
-        undefined,
         'invalid_grant_types',
       );
     }
@@ -279,13 +284,12 @@ export class KeyService {
     const { minSeconds, maxSeconds, allowNeverExpires } = this.policy;
     if (seconds < 0) {
       if (!allowNeverExpires)
-        throw badRequest('Tokens that never expire are not allowed here', undefined, 'invalid_validity');
+        throw new InvalidInput('Tokens that never expire are not allowed here', 'invalid_validity');
       return -1;
     }
     if (seconds < minSeconds || seconds > maxSeconds) {
-      throw badRequest(
+      throw new InvalidInput(
         `Token validity must be between ${minSeconds} and ${maxSeconds} seconds${allowNeverExpires ? ' (or negative: never expires)' : ''}`,
-        undefined,
         'invalid_validity',
       );
     }
@@ -302,7 +306,7 @@ function activeKeys(app: ApplicationDoc): Array<[KeyType, ActiveKey]> {
 
 function requireKey(app: ApplicationDoc, keyType: KeyType): ActiveKey {
   const k = app.keys[keyType];
-  if (k?.state !== 'ACTIVE') throw notFound(`The application has no ${keyType} keys`, 'no_keys');
+  if (k?.state !== 'ACTIVE') throw new NotFound(`The application has no ${keyType} keys`, 'no_keys');
   return k;
 }
 

@@ -9,8 +9,8 @@
  * also on the topics after `position`; revisions make applying them twice harmless. So a
  * gateway that loads the snapshot and follows from `position` misses nothing.
  */
-import { unavailable } from '@portico/core';
 import type { EventBus, ReadModelSnapshot, TopicNames } from '@portico/events';
+import { Unavailable } from './errors.ts';
 import { apiData, applicationData, subscriptionData, tierData } from './events.ts';
 import type { ApiDoc, ApplicationDoc, StoreModels, SubscriptionDoc, TierDoc } from './models.ts';
 
@@ -53,7 +53,7 @@ export async function buildReadModel(
     position = await offsets.endOffsets([topics.apis, topics.applications, topics.subscriptions]);
   } catch (err) {
     // Without a position the gateway could not follow without a gap: say so, do not guess.
-    throw unavailable('Kafka is unavailable: cannot give a snapshot position', 5, err);
+    throw new Unavailable('Kafka is unavailable: cannot give a snapshot position', err);
   }
   const live = { deleted: false };
   const [apis, tiers, applications, subscriptions] = await Promise.all([

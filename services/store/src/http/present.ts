@@ -1,4 +1,4 @@
-/** Documents → API resources (the shapes of http/schemas.ts). Internal fields never leak. */
+/** Documents → API resources (the shapes of the response schemas in http/routes/). Internal fields never leak. */
 import type { KeyType } from '@portico/events';
 import type { ApiDoc, ApplicationDoc, KeyState, SubscriptionDoc, TierDoc } from '../domain/models.ts';
 

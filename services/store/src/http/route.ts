@@ -8,6 +8,7 @@ import { notFound } from '@portico/core';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { z } from 'zod';
 import type { Principal } from '../domain/principal.ts';
+import { httpError } from './errors.ts';
 
 export type Access = 'public' | 'user' | 'admin' | 'gateway';
 export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -83,7 +84,7 @@ export function register(router: Router, routes: RouteSpec[], registrar: Registr
           if (reply.body === undefined) res.status(reply.status).end();
           else res.status(reply.status).json(reply.body);
         } catch (err) {
-          next(err);
+          next(httpError(err));
         }
       },
     ];

@@ -87,7 +87,7 @@ export type Change<T> =
 /**
  * Reads the live entity, computes a change and writes it with a compare-and-set on `revision`,
  * retrying on a lost race. Returns undefined when no live entity matches `filter`.
- * `decide` may throw (an AppError) to refuse the change; nothing is written then.
+ * `decide` may throw (a domain error) to refuse the change; nothing is written then.
  */
 export async function mutateEntity<T extends EntityBase>(
   model: Model<T>,
