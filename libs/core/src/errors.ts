@@ -1,11 +1,14 @@
+import type { ErrorCode } from './error-codes.ts';
+
 /**
- * One error type for every non-OAuth API. It carries the HTTP status, a stable machine code,
+ * One error type for every non-OAuth API. It carries the HTTP status, a machine code from the
+ * closed list (error-codes.ts),
  * whether its message may be shown to the caller, and the cause. It is rendered in exactly one
  * place (http.ts `errorHandler`); 5xx messages are always replaced by a generic one.
  */
 export interface AppErrorOptions {
   status: number;
-  code: string;
+  code: ErrorCode;
   /** Whether `message` may be shown to the caller. Defaults to true below 500. */
   expose?: boolean;
   cause?: unknown;
@@ -15,7 +18,7 @@ export interface AppErrorOptions {
 
 export class AppError extends Error {
   readonly status: number;
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly expose: boolean;
   readonly details: unknown;
   readonly headers: Record<string, string>;
@@ -31,15 +34,17 @@ export class AppError extends Error {
   }
 }
 
-export const badRequest = (message: string, details?: unknown, code = 'bad_request'): AppError =>
+export const badRequest = (message: string, details?: unknown, code: ErrorCode = 'bad_request'): AppError =>
   new AppError(message, { status: 400, code, details });
-export const unauthorized = (message = 'Authentication required', code = 'unauthorized'): AppError =>
-  new AppError(message, { status: 401, code });
-export const forbidden = (message = 'Forbidden', code = 'forbidden'): AppError =>
+export const unauthorized = (
+  message = 'Authentication required',
+  code: ErrorCode = 'unauthorized',
+): AppError => new AppError(message, { status: 401, code });
+export const forbidden = (message = 'Forbidden', code: ErrorCode = 'forbidden'): AppError =>
   new AppError(message, { status: 403, code });
-export const notFound = (message = 'Not found', code = 'not_found'): AppError =>
+export const notFound = (message = 'Not found', code: ErrorCode = 'not_found'): AppError =>
   new AppError(message, { status: 404, code });
-export const conflict = (message: string, code = 'conflict'): AppError =>
+export const conflict = (message: string, code: ErrorCode = 'conflict'): AppError =>
   new AppError(message, { status: 409, code });
 export const unavailable = (
   message = 'Service temporarily unavailable',

@@ -1,8 +1,9 @@
 /** The gateway's answers of the failure policy (ARCHITECTURE.md §6), in one place. */
+import type { ErrorCode } from '@portico/core';
 import { AppError } from '@portico/core';
 
 /** 401 for no / malformed / unknown / expired / revoked tokens. */
-export function invalidToken(message: string, code: string): AppError {
+export function invalidToken(message: string, code: ErrorCode): AppError {
   return new AppError(message, {
     status: 401,
     code,
@@ -11,7 +12,7 @@ export function invalidToken(message: string, code: string): AppError {
 }
 
 /** 403 with a machine code: valid token, but not allowed here. */
-export function denied(message: string, code: string): AppError {
+export function denied(message: string, code: ErrorCode): AppError {
   return new AppError(message, { status: 403, code });
 }
 

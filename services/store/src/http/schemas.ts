@@ -5,6 +5,7 @@
  * two cannot drift. Request bodies are strict objects: unknown fields (owner, status,
  * clientId, …) are rejected with 400, which is how mass assignment is refused.
  */
+import { ERROR_CODES, type ErrorCode } from '@portico/core';
 import { keyTypeSchema, lifecycleSchema } from '@portico/events';
 import { z } from 'zod';
 
@@ -41,7 +42,8 @@ export const lifecycle = lifecycleSchema;
 export const errorResponse = z
   .object({
     error: z.object({
-      code: z.string(),
+      /** The closed list in docs/error-codes.md. */
+      code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
       message: z.string(),
       requestId: z.string().optional(),
       details: z.unknown().optional(),
