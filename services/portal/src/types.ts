@@ -1,26 +1,17 @@
-/** The store's REST API resources (services/store/src/http/schemas.ts), as the portal uses them. */
+/** The store's REST API resources (services/store/src/http/routes/), as the portal uses them. */
+import type { Lifecycle } from '@portico/contracts';
+
+/** Shared with the store: one definition (libs/contracts). */
+export type { Lifecycle, PortalConfig } from '@portico/contracts';
+
 export type Role = 'developer' | 'admin';
 export type KeyType = 'PRODUCTION' | 'SANDBOX';
-export type Lifecycle = 'CREATED' | 'PUBLISHED' | 'DEPRECATED' | 'BLOCKED' | 'RETIRED';
 
 export interface Me {
   subject: string;
   roles: Role[];
   authenticatedBy: 'session' | 'bearer';
   csrfToken?: string;
-}
-
-export interface PortalConfig {
-  gatewayUrl: string;
-  clientDomainHeader: string;
-  tokenValidity: {
-    defaultSeconds: number;
-    minSeconds: number;
-    maxSeconds: number;
-    allowNeverExpires: boolean;
-  };
-  /** The key-manager's RP-initiated logout: sign-out ends the single sign-on session too. */
-  endSession: { url: string; clientId: string; postLogoutRedirectUri: string };
 }
 
 export interface Api {

@@ -14,6 +14,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { PortalConfig } from '@portico/contracts';
 import type { RequestHandler, Response } from 'express';
 
 export interface PortalStaticOptions {
@@ -21,23 +22,8 @@ export interface PortalStaticOptions {
   distDir: string;
   /** Origin of the key-manager: the sign-in pages post their forms there. */
   keyManagerUrl: string;
-  /** What the SPA shows in its curl examples and validation messages. */
-  client: {
-    gatewayUrl: string;
-    clientDomainHeader: string;
-    tokenValidity: {
-      defaultSeconds: number;
-      minSeconds: number;
-      maxSeconds: number;
-      allowNeverExpires: boolean;
-    };
-    /**
-     * Sign-out also ends the key-manager's own session (RP-initiated logout), or the next
-     * "Sign in" on a shared computer would silently sign the previous user in again. The
-     * key-manager must list postLogoutRedirectUri in PORTAL_POST_LOGOUT_REDIRECT_URIS.
-     */
-    endSession: { url: string; clientId: string; postLogoutRedirectUri: string };
-  };
+  /** GET /portal-config.json: what the SPA shows in its curl examples and validation messages. */
+  client: PortalConfig;
 }
 
 /** <repo>/services/portal/dist, seen from this file (services/store/src). */

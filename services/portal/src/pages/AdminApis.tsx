@@ -1,4 +1,5 @@
 /** Admin: every API in every lifecycle state; create, edit, change lifecycle, delete. */
+import { LIFECYCLE_TRANSITIONS } from '@portico/contracts';
 import { useState } from 'react';
 import { api, enc } from '../api.ts';
 import { Link, navigate, usePageTitle } from '../router.tsx';
@@ -14,14 +15,6 @@ import {
   useResource,
 } from '../ui.tsx';
 
-/** The store's lifecycle transitions (services/store/src/domain/catalog.ts). */
-const TRANSITIONS: Record<Lifecycle, Lifecycle[]> = {
-  CREATED: ['PUBLISHED', 'RETIRED'],
-  PUBLISHED: ['DEPRECATED', 'BLOCKED', 'CREATED'],
-  DEPRECATED: ['RETIRED', 'PUBLISHED'],
-  BLOCKED: ['PUBLISHED', 'DEPRECATED'],
-  RETIRED: [],
-};
 const VERB: Record<Lifecycle, string> = {
   CREATED: 'Back to created',
   PUBLISHED: 'Publish',
@@ -322,7 +315,7 @@ export function AdminApiEdit(props: { apiId: string }) {
 
 function LifecyclePanel(props: { apiItem: Api; onChange: () => void }) {
   const action = useAction();
-  const next = TRANSITIONS[props.apiItem.lifecycle];
+  const next = LIFECYCLE_TRANSITIONS[props.apiItem.lifecycle];
   const change = async (state: Lifecycle) => {
     const ok = await action.run(() =>
       api.post<Api>(`/api/v1/apis/${enc(props.apiItem.id)}/lifecycle`, { state }),

@@ -1,8 +1,10 @@
 /**
  * The API catalog and the subscription tiers. Admins write; developers read published,
  * public APIs only. Lifecycle transitions follow WSO2's (only PUBLISHED takes new
- * subscriptions). Every change goes through the entity outbox.
+ * subscriptions; the table is shared with the portal, libs/contracts). Every change goes
+ * through the entity outbox.
  */
+import { LIFECYCLE_TRANSITIONS } from '@portico/contracts';
 import { isDuplicateKey } from '@portico/core';
 import { newId } from '../ids.ts';
 import type { Change, EntityBase } from '../outbox/entity-store.ts';
@@ -48,13 +50,6 @@ export const BUILT_IN_TIERS: Array<
   },
 ];
 
-const TRANSITIONS: Record<Lifecycle, Lifecycle[]> = {
-  CREATED: ['PUBLISHED', 'RETIRED'],
-  PUBLISHED: ['DEPRECATED', 'BLOCKED', 'CREATED'],
-  DEPRECATED: ['RETIRED', 'PUBLISHED'],
-  BLOCKED: ['PUBLISHED', 'DEPRECATED'],
-  RETIRED: [],
-};
 const DEVELOPER_VISIBLE: Lifecycle[] = ['PUBLISHED', 'DEPRECATED', 'BLOCKED'];
 const MAX_DEFINITION_CHARS = 256 * 1024;
 
@@ -166,9 +161,9 @@ export class CatalogService {
   async changeLifecycle(id: string, state: Lifecycle): Promise<ApiDoc> {
     const updated = await mutateEntity(this.models.apis, { _id: id }, (cur) => {
       if (cur.lifecycle === state) return { kind: 'unchanged' };
-      if (!TRANSITIONS[cur.lifecycle].includes(state)) {
+      if (!LIFECYCLE_TRANSITIONS[cur.lifecycle].includes(state)) {
         throw new Conflict(
-          `Cannot move an API from ${cur.lifecycle} to ${state} (allowed: ${TRANSITIONS[cur.lifecycle].join(', ') || 'none'})`,
+          `Cannot move an API from ${cur.lifecycle} to ${state} (allowed: ${LIFECYCLE_TRANSITIONS[cur.lifecycle].join(', ') || 'none'})`,
           'invalid_lifecycle_transition',
         );
       }

@@ -4,6 +4,7 @@
  * `pairKey`, …) rewritten to `deleted:<id>` on deletion, because FerretDB has no partial
  * indexes and tombstones must not block reuse of a name.
  */
+import type { Lifecycle } from '@portico/contracts';
 import type { KeyType, TokenFormat } from '@portico/events';
 import type { Connection, Model } from 'mongoose';
 import { Schema } from 'mongoose';
@@ -11,7 +12,7 @@ import type { EntityBase } from '../outbox/entity-store.ts';
 import { entityFields } from '../outbox/entity-store.ts';
 
 export type Visibility = 'PUBLIC' | 'RESTRICTED';
-export type Lifecycle = 'CREATED' | 'PUBLISHED' | 'DEPRECATED' | 'BLOCKED' | 'RETIRED';
+export type { Lifecycle };
 
 export interface ApiDoc extends EntityBase {
   name: string;

@@ -1,0 +1,23 @@
+/** GET /portal-config.json: what the store tells the portal SPA about this deployment. */
+export interface TokenValidityBounds {
+  /** Seconds a new key's tokens live when the developer picks nothing. */
+  defaultSeconds: number;
+  minSeconds: number;
+  maxSeconds: number;
+  /** Whether a key may be given tokens that never expire (sent as a negative validity). */
+  allowNeverExpires: boolean;
+}
+
+export interface PortalConfig {
+  /** The gateway's public URL, for the curl examples. */
+  gatewayUrl: string;
+  /** The client domain header the gateway reads. */
+  clientDomainHeader: string;
+  tokenValidity: TokenValidityBounds;
+  /**
+   * Sign-out also ends the key-manager's own session (RP-initiated logout), or the next
+   * "Sign in" on a shared computer would silently sign the previous user in again. The
+   * key-manager must list postLogoutRedirectUri in PORTAL_POST_LOGOUT_REDIRECT_URIS.
+   */
+  endSession: { url: string; clientId: string; postLogoutRedirectUri: string };
+}
