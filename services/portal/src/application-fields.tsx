@@ -1,5 +1,24 @@
 /** The name and description fields of an application: one markup for the create and edit forms. */
+import { useState } from 'react';
 import { Field } from './ui.tsx';
+
+/** The fields' state: typing in the name clears its error. */
+export function useApplicationFields(initialName: string, initialDescription: string) {
+  const [name, setName] = useState(initialName);
+  const [description, setDescription] = useState(initialDescription);
+  const [nameError, setNameError] = useState<string | undefined>();
+  const props = {
+    name,
+    onName(value: string) {
+      setName(value);
+      setNameError(undefined);
+    },
+    nameError,
+    description,
+    onDescription: setDescription,
+  };
+  return { name, description, setNameError, props };
+}
 
 export interface ApplicationFieldsProps {
   name: string;

@@ -3,6 +3,7 @@ import { LIFECYCLE_TRANSITIONS } from '@portico/contracts';
 import { useState } from 'react';
 import { api, enc } from '../api.ts';
 import { Link, navigate, usePageTitle } from '../router.tsx';
+import { Table } from '../table.tsx';
 import type { Api, Items, Lifecycle } from '../types.ts';
 import {
   Async,
@@ -44,34 +45,17 @@ export function AdminApis() {
               <p>No APIs yet.</p>
             </div>
           ) : (
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Version</th>
-                  <th scope="col">Context</th>
-                  <th scope="col">Visibility</th>
-                  <th scope="col">Lifecycle</th>
-                </tr>
-              </thead>
-              <tbody>
-                {items.map((a) => (
-                  <tr key={a.id}>
-                    <td>
-                      <Link to={`/admin/apis/${a.id}`}>{a.name}</Link>
-                    </td>
-                    <td>{a.version}</td>
-                    <td>
-                      <code>{a.context}</code>
-                    </td>
-                    <td>{a.visibility === 'PUBLIC' ? 'Public' : 'Restricted'}</td>
-                    <td>
-                      <LifecycleBadge state={a.lifecycle} />
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
+            <Table
+              rows={items}
+              rowKey={(a) => a.id}
+              columns={[
+                { header: 'Name', cell: (a) => <Link to={`/admin/apis/${a.id}`}>{a.name}</Link> },
+                { header: 'Version', cell: (a) => a.version },
+                { header: 'Context', cell: (a) => <code>{a.context}</code> },
+                { header: 'Visibility', cell: (a) => (a.visibility === 'PUBLIC' ? 'Public' : 'Restricted') },
+                { header: 'Lifecycle', cell: (a) => <LifecycleBadge state={a.lifecycle} /> },
+              ]}
+            />
           )
         }
       </Async>

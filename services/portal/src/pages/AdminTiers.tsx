@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import { api, enc } from '../api.ts';
 import { usePageTitle } from '../router.tsx';
+import { Table } from '../table.tsx';
 import type { Items, Tier } from '../types.ts';
 import { Async, ErrorBox, Field, formatTier, sortTiers, useAction, useConfirm, useResource } from '../ui.tsx';
 
@@ -31,43 +32,40 @@ export function AdminTiers() {
           <ErrorBox error={remove.error} />
           <Async resource={tiers} label="tiers">
             {(items) => (
-              <table className="table">
-                <thead>
-                  <tr>
-                    <th scope="col">Tier</th>
-                    <th scope="col">Limit</th>
-                    <th scope="col">Burst</th>
-                    <th scope="col">
-                      <span className="visually-hidden">Actions</span>
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {items.map((t) => (
-                    <tr key={t.name}>
-                      <td>
+              <Table
+                rows={items}
+                rowKey={(t) => t.name}
+                columns={[
+                  {
+                    header: 'Tier',
+                    cell: (t) => (
+                      <>
                         <strong>{t.name}</strong>
                         {t.builtIn && <span className="badge">built-in</span>}
                         {t.description && <div className="muted small">{t.description}</div>}
-                      </td>
-                      <td>{formatTier(t)}</td>
-                      <td>{t.burst ?? '—'}</td>
-                      <td className="right">
-                        {!t.builtIn && (
-                          <button
-                            type="button"
-                            className="btn btn-small btn-danger-outline"
-                            onClick={() => del(t)}
-                            aria-label={`Delete tier ${t.name}`}
-                          >
-                            Delete
-                          </button>
-                        )}
-                      </td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
+                      </>
+                    ),
+                  },
+                  { header: 'Limit', cell: (t) => formatTier(t) },
+                  { header: 'Burst', cell: (t) => t.burst ?? '—' },
+                  {
+                    header: 'Actions',
+                    hiddenHeader: true,
+                    className: 'right',
+                    cell: (t) =>
+                      !t.builtIn && (
+                        <button
+                          type="button"
+                          className="btn btn-small btn-danger-outline"
+                          onClick={() => del(t)}
+                          aria-label={`Delete tier ${t.name}`}
+                        >
+                          Delete
+                        </button>
+                      ),
+                  },
+                ]}
+              />
             )}
           </Async>
         </div>

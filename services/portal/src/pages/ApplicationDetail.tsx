@@ -4,8 +4,9 @@
  */
 import { useState } from 'react';
 import { api, enc } from '../api.ts';
-import { ApplicationFields } from '../application-fields.tsx';
+import { ApplicationFields, useApplicationFields } from '../application-fields.tsx';
 import { Link, navigate, usePageTitle } from '../router.tsx';
+import { Table } from '../table.tsx';
 import type { Api, Application, Items, Subscription, Tier } from '../types.ts';
 import {
   Async,
@@ -73,10 +74,9 @@ export function ApplicationDetail(props: { applicationId: string; tab: string })
 }
 
 function Overview(props: { app: Application; onChange: () => void }) {
-  const [name, setName] = useState(props.app.name);
-  const [description, setDescription] = useState(props.app.description);
+  const fields = useApplicationFields(props.app.name, props.app.description);
+  const { name, description, setNameError } = fields;
   const [saved, setSaved] = useState(false);
-  const [nameError, setNameError] = useState<string | undefined>();
   const save = useAction();
   const remove = useAction();
   const confirm = useConfirm();
@@ -113,17 +113,7 @@ function Overview(props: { app: Application; onChange: () => void }) {
       <section className="panel">
         <h2>Details</h2>
         <form onSubmit={submit} noValidate>
-          <ApplicationFields
-            name={name}
-            onName={(value) => {
-              setName(value);
-              setNameError(undefined);
-            }}
-            nameError={nameError}
-            description={description}
-            onDescription={setDescription}
-            descriptionLabel="Description"
-          />
+          <ApplicationFields {...fields.props} descriptionLabel="Description" />
           <ErrorBox error={save.error} />
           {saved && <Notice>Saved.</Notice>}
           <button type="submit" className="btn btn-primary" disabled={save.busy}>
@@ -201,50 +191,47 @@ function Subscriptions(props: { app: Application }) {
               {subs.length === 0 ? (
                 <p className="muted">No subscriptions yet: subscribe this application to an API.</p>
               ) : (
-                <table className="table">
-                  <thead>
-                    <tr>
-                      <th scope="col">API</th>
-                      <th scope="col">Tier</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">
-                        <span className="visually-hidden">Actions</span>
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {subs.map((s) => {
-                      const a = byId.get(s.apiId);
-                      return (
-                        <tr key={s.id}>
-                          <td>
-                            {a ? (
-                              <Link to={`/apis/${a.id}`}>
-                                {a.name} v{a.version}
-                              </Link>
-                            ) : (
-                              <span className="muted">API no longer available</span>
-                            )}
-                          </td>
-                          <td>{s.tier}</td>
-                          <td>
-                            <span className={`badge badge-${s.status.toLowerCase()}`}>{s.status}</span>
-                          </td>
-                          <td className="right">
-                            <button
-                              type="button"
-                              className="btn btn-small btn-danger-outline"
-                              onClick={() => unsubscribe(s)}
-                              aria-label={`Unsubscribe from ${a?.name ?? 'API'}`}
-                            >
-                              Unsubscribe
-                            </button>
-                          </td>
-                        </tr>
-                      );
-                    })}
-                  </tbody>
-                </table>
+                <Table
+                  rows={subs}
+                  rowKey={(s) => s.id}
+                  columns={[
+                    {
+                      header: 'API',
+                      cell: (s) => {
+                        const a = byId.get(s.apiId);
+                        return a ? (
+                          <Link to={`/apis/${a.id}`}>
+                            {a.name} v{a.version}
+                          </Link>
+                        ) : (
+                          <span className="muted">API no longer available</span>
+                        );
+                      },
+                    },
+                    { header: 'Tier', cell: (s) => s.tier },
+                    {
+                      header: 'Status',
+                      cell: (s) => (
+                        <span className={`badge badge-${s.status.toLowerCase()}`}>{s.status}</span>
+                      ),
+                    },
+                    {
+                      header: 'Actions',
+                      hiddenHeader: true,
+                      className: 'right',
+                      cell: (s) => (
+                        <button
+                          type="button"
+                          className="btn btn-small btn-danger-outline"
+                          onClick={() => unsubscribe(s)}
+                          aria-label={`Unsubscribe from ${byId.get(s.apiId)?.name ?? 'API'}`}
+                        >
+                          Unsubscribe
+                        </button>
+                      ),
+                    },
+                  ]}
+                />
               )}
               {subs.length > 0 && props.app.keys.length === 0 && (
                 <p className="hint">

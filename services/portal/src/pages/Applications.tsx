@@ -1,9 +1,9 @@
 /** My applications (admins: everyone's), and the form to create one. */
-import { useState } from 'react';
 import { api } from '../api.ts';
-import { ApplicationFields } from '../application-fields.tsx';
+import { ApplicationFields, useApplicationFields } from '../application-fields.tsx';
 import { Link, navigate, usePageTitle } from '../router.tsx';
 import { useSession } from '../session.tsx';
+import { Table } from '../table.tsx';
 import type { Application, Items } from '../types.ts';
 import { Async, ErrorBox, useAction, useResource } from '../ui.tsx';
 
@@ -29,38 +29,39 @@ export function Applications() {
                   <p>You have no applications yet. Create your first one.</p>
                 </div>
               ) : (
-                <table className="table">
-                  <caption className="visually-hidden">Your applications</caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Name</th>
-                      <th scope="col">Keys</th>
-                      {isAdmin && <th scope="col">Owner</th>}
-                      <th scope="col">Created</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {items.map((a) => (
-                      <tr key={a.id}>
-                        <td>
+                <Table
+                  caption="Your applications"
+                  rows={items}
+                  rowKey={(a) => a.id}
+                  columns={[
+                    {
+                      header: 'Name',
+                      cell: (a) => (
+                        <>
                           <Link to={`/applications/${a.id}`}>{a.name}</Link>
                           {a.description && <div className="muted small">{a.description}</div>}
-                        </td>
-                        <td>
-                          {a.keys.length === 0
-                            ? 'none'
-                            : a.keys.map((k) => (
-                                <span key={k.keyType} className={`badge badge-${k.keyType.toLowerCase()}`}>
-                                  {k.keyType === 'PRODUCTION' ? 'Production' : 'Sandbox'}
-                                </span>
-                              ))}
-                        </td>
-                        {isAdmin && <td className="small">{a.owner}</td>}
-                        <td className="small">{new Date(a.createdAt).toLocaleDateString('en')}</td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
+                        </>
+                      ),
+                    },
+                    {
+                      header: 'Keys',
+                      cell: (a) =>
+                        a.keys.length === 0
+                          ? 'none'
+                          : a.keys.map((k) => (
+                              <span key={k.keyType} className={`badge badge-${k.keyType.toLowerCase()}`}>
+                                {k.keyType === 'PRODUCTION' ? 'Production' : 'Sandbox'}
+                              </span>
+                            )),
+                    },
+                    isAdmin && { header: 'Owner', className: 'small', cell: (a) => a.owner },
+                    {
+                      header: 'Created',
+                      className: 'small',
+                      cell: (a) => new Date(a.createdAt).toLocaleDateString('en'),
+                    },
+                  ]}
+                />
               )
             }
           </Async>
@@ -72,9 +73,8 @@ export function Applications() {
 }
 
 function CreateApplication() {
-  const [name, setName] = useState('');
-  const [description, setDescription] = useState('');
-  const [nameError, setNameError] = useState<string | undefined>();
+  const fields = useApplicationFields('', '');
+  const { name, description, setNameError } = fields;
   const action = useAction();
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -91,18 +91,7 @@ function CreateApplication() {
     <section className="panel">
       <h2>Create an application</h2>
       <form onSubmit={submit} noValidate>
-        <ApplicationFields
-          name={name}
-          onName={(value) => {
-            setName(value);
-            setNameError(undefined);
-          }}
-          nameError={nameError}
-          nameRequired
-          description={description}
-          onDescription={setDescription}
-          descriptionLabel="Description (optional)"
-        />
+        <ApplicationFields {...fields.props} nameRequired descriptionLabel="Description (optional)" />
         <ErrorBox error={action.error} />
         <button type="submit" className="btn btn-primary" disabled={action.busy}>
           {action.busy ? 'Creating…' : 'Create application'}
