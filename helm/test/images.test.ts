@@ -19,9 +19,10 @@ import { ROOT } from './lib/tools.ts';
 const run = promisify(execFile);
 
 const SERVICES = [
-  { name: 'store', schema: storeSchema },
-  { name: 'key-manager', schema: keyManagerSchema },
-  { name: 'gateway', schema: gatewaySchema },
+  // build: the module that composes the service (loaded without starting it).
+  { name: 'store', schema: storeSchema, build: './src/store.ts' },
+  { name: 'key-manager', schema: keyManagerSchema, build: './src/app.ts' },
+  { name: 'gateway', schema: gatewaySchema, build: './src/app.ts' },
 ] as const;
 
 const libSh = readFileSync(join(ROOT, 'scripts/lib.sh'), 'utf8');
@@ -128,7 +129,7 @@ describe('scripts/package-service.sh (the images build step) lays out a runnable
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  for (const { name, schema } of SERVICES) {
+  for (const { name, schema, build } of SERVICES) {
     test(`${name}: production dependencies only, workspace libraries outside node_modules, sources load`, async () => {
       const dest = mkdtempSync(join(tmpdir(), `portico-package-${name}-`));
       dirs.push(dest);
@@ -141,7 +142,7 @@ describe('scripts/package-service.sh (the images build step) lays out a runnable
       const core = realpathSync(join(app, 'node_modules/@portico/core'));
       assert.equal(core, join(realpathSync(dest), 'libs/core'));
       // Load the service's modules (not main.ts, which would start it) with the production tree only.
-      const probe = `const m = await import('./src/config.ts'); await import('./src/app.ts');
+      const probe = `const m = await import('./src/config.ts'); await import('${build}');
         console.log(Object.keys(m.configSchema.shape).length);`;
       const { stdout } = await run(process.execPath, ['--input-type=module', '-e', probe], {
         cwd: app,
