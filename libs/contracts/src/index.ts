@@ -1,2 +1,3 @@
 export * from './lifecycle.ts';
 export * from './portal-config.ts';
+export * from './token-validity.ts';

@@ -1,12 +1,5 @@
 /** GET /portal-config.json: what the store tells the portal SPA about this deployment. */
-export interface TokenValidityBounds {
-  /** Seconds a new key's tokens live when the developer picks nothing. */
-  defaultSeconds: number;
-  minSeconds: number;
-  maxSeconds: number;
-  /** Whether a key may be given tokens that never expire (sent as a negative validity). */
-  allowNeverExpires: boolean;
-}
+import type { TokenValidityBounds } from './token-validity.ts';
 
 export interface PortalConfig {
   /** The gateway's public URL, for the curl examples. */

@@ -1,9 +1,10 @@
 /**
- * Pure helpers of the keys page: the same allowed-domain and token-validity rules the store
- * applies (services/store/src/domain/allowed-domains.ts, keys.ts), so mistakes are explained
- * before the request; and the curl example through the gateway.
+ * Pure helpers of the keys page: the same allowed-domain rules the store applies
+ * (services/store/src/domain/allowed-domains.ts) and its token-validity rule (libs/contracts),
+ * so mistakes are explained before the request; and the curl example through the gateway.
  */
-import type { PortalConfig } from './types.ts';
+import type { TokenValidityBounds } from '@portico/contracts';
+import { checkValidity } from '@portico/contracts';
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -49,22 +50,19 @@ function domainProblem(raw: string): string | undefined {
   return undefined;
 }
 
-/** The validity field → seconds, or the message to show. */
+/** The validity field → seconds, or the message to show (the rule is the store's, libs/contracts). */
 export function parseValidity(
   text: string,
-  bounds: PortalConfig['tokenValidity'],
+  bounds: TokenValidityBounds,
 ): { seconds: number; problem?: undefined } | { seconds?: undefined; problem: string } {
   const t = text.trim();
   const range = `between ${bounds.minSeconds} and ${bounds.maxSeconds} seconds${bounds.allowNeverExpires ? ', or negative for a token that never expires' : ''}`;
   if (!/^-?\d{1,10}$/.test(t)) return { problem: `Enter a whole number of seconds, ${range}.` };
-  const n = Number(t);
-  if (n < 0) {
-    return bounds.allowNeverExpires
-      ? { seconds: n }
-      : { problem: 'Tokens that never expire are not allowed here.' };
-  }
-  if (n < bounds.minSeconds || n > bounds.maxSeconds) return { problem: `Token validity must be ${range}.` };
-  return { seconds: n };
+  const check = checkValidity(Number(t), bounds);
+  if (check.ok) return { seconds: check.seconds };
+  return check.rule === 'never_not_allowed'
+    ? { problem: 'Tokens that never expire are not allowed here.' }
+    : { problem: `Token validity must be ${range}.` };
 }
 
 /** The host a client of this key would send in the domain header. */

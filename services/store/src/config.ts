@@ -1,3 +1,4 @@
+import type { TokenValidityBounds } from '@portico/contracts';
 import { baseConfigShape, bool, ConfigError, csv, port, positiveInt, urlString } from '@portico/core';
 import { z } from 'zod';
 
@@ -74,4 +75,14 @@ export function productionProblems(config: Config): string[] {
 export function assertProductionReady(config: Config): void {
   const problems = productionProblems(config);
   if (problems.length > 0) throw new ConfigError(problems);
+}
+
+/** The token validity bounds, as the key rules and the portal both take them. */
+export function tokenValidityBounds(config: Config): TokenValidityBounds {
+  return {
+    defaultSeconds: config.TOKEN_VALIDITY_DEFAULT_SECONDS,
+    minSeconds: config.TOKEN_VALIDITY_MIN_SECONDS,
+    maxSeconds: config.TOKEN_VALIDITY_MAX_SECONDS,
+    allowNeverExpires: config.TOKEN_VALIDITY_ALLOW_NEVER_EXPIRES,
+  };
 }

@@ -16,6 +16,8 @@ import { extname, join, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { PortalConfig } from '@portico/contracts';
 import type { RequestHandler, Response } from 'express';
+import type { Config } from './config.ts';
+import { tokenValidityBounds } from './config.ts';
 
 export interface PortalStaticOptions {
   /** The built portal (index.html + assets/). */
@@ -125,30 +127,14 @@ async function existingFile(root: string, urlPath: string): Promise<string | und
 }
 
 /** The options from the store's configuration (config.ts). */
-export function portalOptions(config: {
-  PORTAL_DIST_DIR: string;
-  PORTAL_GATEWAY_URL: string;
-  PORTAL_CLIENT_DOMAIN_HEADER: string;
-  KEY_MANAGER_URL: string;
-  PORTAL_CLIENT_ID: string;
-  PUBLIC_URL: string;
-  TOKEN_VALIDITY_DEFAULT_SECONDS: number;
-  TOKEN_VALIDITY_MIN_SECONDS: number;
-  TOKEN_VALIDITY_MAX_SECONDS: number;
-  TOKEN_VALIDITY_ALLOW_NEVER_EXPIRES: boolean;
-}): PortalStaticOptions {
+export function portalOptions(config: Config): PortalStaticOptions {
   return {
     distDir: config.PORTAL_DIST_DIR || DEFAULT_PORTAL_DIST_DIR,
     keyManagerUrl: config.KEY_MANAGER_URL,
     client: {
       gatewayUrl: config.PORTAL_GATEWAY_URL.replace(/\/+$/, ''),
       clientDomainHeader: config.PORTAL_CLIENT_DOMAIN_HEADER,
-      tokenValidity: {
-        defaultSeconds: config.TOKEN_VALIDITY_DEFAULT_SECONDS,
-        minSeconds: config.TOKEN_VALIDITY_MIN_SECONDS,
-        maxSeconds: config.TOKEN_VALIDITY_MAX_SECONDS,
-        allowNeverExpires: config.TOKEN_VALIDITY_ALLOW_NEVER_EXPIRES,
-      },
+      tokenValidity: tokenValidityBounds(config),
       endSession: {
         url: new URL('session/end', `${config.KEY_MANAGER_URL.replace(/\/+$/, '')}/`).href,
         clientId: config.PORTAL_CLIENT_ID,

@@ -14,6 +14,7 @@ import express from 'express';
 import type { Connection, Model } from 'mongoose';
 import { readCatalogFile } from './catalog-file.ts';
 import type { Config } from './config.ts';
+import { tokenValidityBounds } from './config.ts';
 import { ApplicationService } from './domain/applications.ts';
 import { CatalogService } from './domain/catalog.ts';
 import { KeyService } from './domain/keys.ts';
@@ -85,12 +86,7 @@ export function buildStore(config: Config, ports: StorePorts): Store {
     models,
     applications,
     keyManager: ports.keyManager,
-    validity: {
-      defaultSeconds: config.TOKEN_VALIDITY_DEFAULT_SECONDS,
-      minSeconds: config.TOKEN_VALIDITY_MIN_SECONDS,
-      maxSeconds: config.TOKEN_VALIDITY_MAX_SECONDS,
-      allowNeverExpires: config.TOKEN_VALIDITY_ALLOW_NEVER_EXPIRES,
-    },
+    validity: tokenValidityBounds(config),
     pendingTimeoutSeconds: config.KEY_PENDING_TIMEOUT_SECONDS,
     logger,
   });

@@ -10,6 +10,8 @@
  * new client); a crash leaves a PENDING slot that can be taken over after
  * KEY_PENDING_TIMEOUT_SECONDS.
  */
+import type { TokenValidityBounds } from '@portico/contracts';
+import { checkValidity } from '@portico/contracts';
 import type { Logger } from '@portico/core';
 import type { KeyType, TokenFormat } from '@portico/events';
 import type { IssuedToken, KeyManagerClient } from '../keymanager/port.ts';
@@ -37,18 +39,11 @@ export interface TokenRequest {
 }
 type ActiveKey = Extract<KeyState, { state: 'ACTIVE' }>;
 
-export interface ValidityPolicy {
-  defaultSeconds: number;
-  minSeconds: number;
-  maxSeconds: number;
-  allowNeverExpires: boolean;
-}
-
 export class KeyService {
   private readonly models: StoreModels;
   private readonly apps: ApplicationService;
   private readonly km: KeyManagerClient;
-  private readonly policy: ValidityPolicy;
+  private readonly policy: TokenValidityBounds;
   private readonly pendingTimeoutMs: number;
   private readonly logger: Logger;
 
@@ -56,7 +51,7 @@ export class KeyService {
     models: StoreModels;
     applications: ApplicationService;
     keyManager: KeyManagerClient;
-    validity: ValidityPolicy;
+    validity: TokenValidityBounds;
     pendingTimeoutSeconds: number;
     logger: Logger;
   }) {
@@ -281,19 +276,15 @@ export class KeyService {
   }
 
   private validity(seconds: number): number {
+    const check = checkValidity(seconds, this.policy);
+    if (check.ok) return check.seconds;
+    if (check.rule === 'never_not_allowed')
+      throw new InvalidInput('Tokens that never expire are not allowed here', 'invalid_validity');
     const { minSeconds, maxSeconds, allowNeverExpires } = this.policy;
-    if (seconds < 0) {
-      if (!allowNeverExpires)
-        throw new InvalidInput('Tokens that never expire are not allowed here', 'invalid_validity');
-      return -1;
-    }
-    if (seconds < minSeconds || seconds > maxSeconds) {
-      throw new InvalidInput(
-        `Token validity must be between ${minSeconds} and ${maxSeconds} seconds${allowNeverExpires ? ' (or negative: never expires)' : ''}`,
-        'invalid_validity',
-      );
-    }
-    return seconds;
+    throw new InvalidInput(
+      `Token validity must be between ${minSeconds} and ${maxSeconds} seconds${allowNeverExpires ? ' (or negative: never expires)' : ''}`,
+      'invalid_validity',
+    );
   }
 }
 
