@@ -24,6 +24,14 @@ export interface SharedTokenCache {
   delete(hash: string): Promise<void>;
 }
 
+/**
+ * The Redis key of a token hash: one key per entry, so any Cluster slot will do. `tok2`: sealed
+ * entries; the unsealed ones of older replicas (`tok:`) are never read.
+ */
+export function tokenCacheKey(prefix: string, hash: string): string {
+  return `${prefix}tok2:${hash}`;
+}
+
 export class RedisTokenCache implements SharedTokenCache {
   private readonly redis: RedisClient;
   private readonly prefix: string;
@@ -37,22 +45,20 @@ export class RedisTokenCache implements SharedTokenCache {
     onTampered: () => void = () => {},
   ) {
     this.redis = redis;
-    // `tok2`: sealed entries; unsealed ones of older replicas (`tok:`) are never read.
-    this.prefix = `${prefix}tok2:`;
+    this.prefix = prefix;
     this.integrity = integrity;
     this.onTampered = onTampered;
   }
 
-  /** The Redis key of a token hash (one key per entry: any Cluster slot will do). */
   keyOf(hash: string): string {
-    return this.prefix + hash;
+    return tokenCacheKey(this.prefix, hash);
   }
 
   async get(hash: string): Promise<CacheEntry | undefined> {
     const key = this.keyOf(hash);
     const raw = await this.redis.get(key);
     if (raw === null) return undefined;
-    const payload = raw.startsWith('v1.') ? raw.slice(47) : raw;
+    const payload = this.integrity.open(key, raw);
     if (payload === undefined) {
       this.onTampered();
       return undefined;
