@@ -15,7 +15,9 @@ import type { RedisSettings } from './config.ts';
  */
 export type RedisClient = Redis | Cluster;
 
-const retryStrategy = (times: number) => Math.min(times * 200, 2000);
+// Reconnect quickly and keep trying every second: after a failover the promoted master is
+// found within about a second of the sentinels naming it (docs/adr/0037).
+const retryStrategy = (times: number) => Math.min(times * 100, 1000);
 
 /** A client for one server at `url` (tests and tools; the service uses createRedisClient). */
 export function createRedis(url: string, logger: Logger, commandTimeoutMs = 250): Redis {
