@@ -140,7 +140,7 @@ describe('the chart defaults are valid configuration', () => {
       assert.equal(settings.topology.mode, expected[scenario]);
       assert.equal(
         settings.password,
-        'from-secret-' + (scenario === 'redis-cluster' ? 'redis-cluster' : 'redis'),
+        `from-secret-${scenario === 'redis-cluster' ? 'redis-cluster' : 'redis'}`,
       );
     });
   }
