@@ -72,10 +72,10 @@ async function kmAdminCall(pathname: string, body?: unknown): Promise<Record<str
 const newToken = async () =>
   String((await kmAdminCall(`/admin/clients/${clientId}/tokens`, {}))['access_token']);
 
-async function call(gw: GatewayReplica, pathname: string, token: string) {
+async function call(gw: GatewayReplica, pathname: string, token: string, timeoutMs = 5000) {
   const res = await fetch(`${gw.url}${pathname}`, {
     headers: { authorization: `Bearer ${token}` },
-    signal: AbortSignal.timeout(5000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const body = (await res.json().catch(() => ({}))) as { error?: { code?: string } };
   return { status: res.status, code: body.error?.code ?? '' };
@@ -331,30 +331,39 @@ describe('Sentinel failover during traffic', () => {
     const busy = await newToken();
     const seen: Record<string, number[]> = { revoked: [], fresh: [], open: [], closed: [] };
     let stop = false;
+    // A request that gets no answer at all (connection error, 10 s timeout) is recorded as -1.
+    const status = (p: Promise<{ status: number }>) => p.then((r) => r.status).catch(() => -1);
     const traffic = (async () => {
       while (!stop) {
         for (const gw of [sOpen, sClosed])
-          seen['revoked']!.push((await call(gw, '/acc/1.0.0/x', revoked)).status);
+          seen['revoked']!.push(await status(call(gw, '/acc/1.0.0/x', revoked, 10_000)));
         // A token no cache has seen: level 2 is down or moving, the key-manager answers.
-        seen['fresh']!.push((await call(sOpen, '/acc/1.0.0/x', await newToken())).status);
-        seen['open']!.push((await call(sOpen, '/busy/1.0.0/x', busy)).status);
-        seen['closed']!.push((await call(sClosed, '/busy/1.0.0/x', busy)).status);
+        const fresh = await newToken();
+        seen['fresh']!.push(await status(call(sOpen, '/acc/1.0.0/x', fresh, 10_000)));
+        seen['open']!.push(await status(call(sOpen, '/busy/1.0.0/x', busy, 10_000)));
+        seen['closed']!.push(await status(call(sClosed, '/busy/1.0.0/x', busy, 10_000)));
       }
     })();
-    await new Promise((r) => setTimeout(r, 500));
-    const bypassedBefore = await metric(sOpen, RL_BYPASSED);
-    const failover = await sentinel.failover();
-    // Recovered when the closed replica can check its limit again.
-    const t0 = Date.now();
-    await waitFor(async () => (await call(sClosed, '/busy/1.0.0/x', busy)).status === 200, {
-      timeoutMs: 20_000,
-      intervalMs: 50,
-      message: 'the closed replica never recovered its rate limits',
-    });
-    const recoveredMs = failover.ms + (Date.now() - t0);
-    await new Promise((r) => setTimeout(r, 1000));
-    stop = true;
-    await traffic;
+    let failover: Awaited<ReturnType<PrivateRedisSentinel['failover']>>;
+    let recoveredMs: number;
+    let bypassedBefore: number;
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      bypassedBefore = await metric(sOpen, RL_BYPASSED);
+      failover = await sentinel.failover();
+      // Recovered when the closed replica can check its limit again.
+      const t0 = Date.now();
+      await waitFor(async () => (await status(call(sClosed, '/busy/1.0.0/x', busy))) === 200, {
+        timeoutMs: 20_000,
+        intervalMs: 50,
+        message: 'the closed replica never recovered its rate limits',
+      });
+      recoveredMs = failover.ms + (Date.now() - t0);
+      await new Promise((r) => setTimeout(r, 1000));
+    } finally {
+      stop = true;
+      await traffic;
+    }
     const count = (list: number[], status: number) => list.filter((s) => s === status).length;
     t.diagnostic(
       `failover ${failover.from.port} -> ${failover.to.port} in ${failover.ms} ms; closed replica's limits back after ${recoveredMs} ms; ` +
@@ -362,14 +371,23 @@ describe('Sentinel failover during traffic', () => {
         `closed ${count(seen['closed']!, 503)}x503/${seen['closed']!.length}`,
     );
     assert.equal(count(seen['revoked']!, 200), 0, 'a revoked token was answered 200');
-    assert.deepEqual([...new Set(seen['revoked'])], [401]);
-    assert.deepEqual([...new Set(seen['fresh'])], [200], 'a new token was not validated at the key-manager');
-    assert.deepEqual([...new Set(seen['open'])], [200], 'fail-open replica refused during the failover');
+    const all = JSON.stringify(seen);
+    assert.deepEqual([...new Set(seen['revoked'])], [401], all);
+    assert.deepEqual(
+      [...new Set(seen['fresh'])],
+      [200],
+      `a new token was not validated at the key-manager: ${all}`,
+    );
+    assert.deepEqual(
+      [...new Set(seen['open'])],
+      [200],
+      `fail-open replica refused during the failover: ${all}`,
+    );
     assert.ok(
       count(seen['closed']!, 503) > 0,
       'the fail-closed replica never answered 503 while the master was gone',
     );
-    assert.deepEqual([...new Set(seen['closed'])].sort(), [200, 503]);
+    assert.deepEqual([...new Set(seen['closed'])].sort(), [200, 503], all);
     assert.ok((await metric(sOpen, RL_BYPASSED)) > bypassedBefore);
     // After the failover both replicas use the promoted master: an entry one writes, the other
     // reads (each replica reconnects on its own schedule, hence a fresh token per attempt).
