@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Logger } from '@portico/core';
+import { ConfigError } from '@portico/core';
 import type { ClusterOptions, RedisOptions } from 'ioredis';
 import { Cluster, Redis } from 'ioredis';
 import type { RedisSettings } from './config.ts';
@@ -30,9 +31,7 @@ export function createRedisClient(settings: RedisSettings, logger: Logger): Redi
   const auth: RedisOptions = {
     ...(settings.username ? { username: settings.username } : {}),
     ...(settings.password ? { password: settings.password } : {}),
-    ...(settings.tls
-      ? { tls: settings.tls.caFile ? { ca: readFileSync(settings.tls.caFile, 'utf8') } : {} }
-      : {}),
+    ...(settings.tls ? { tls: settings.tls.caFile ? { ca: readCa(settings.tls.caFile) } : {} } : {}),
   };
   const { topology } = settings;
   switch (topology.mode) {
@@ -71,6 +70,17 @@ export function createRedisClient(settings: RedisSettings, logger: Logger): Redi
       };
       return watch(new Cluster(topology.nodes, options), logger);
     }
+  }
+}
+
+/** A CA bundle that cannot be read stops the start like any other bad setting. */
+function readCa(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError([
+      `REDIS_TLS_CA_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
+    ]);
   }
 }
 

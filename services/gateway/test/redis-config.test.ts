@@ -2,7 +2,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '@portico/core';
+import { testLogger } from '@portico/testing';
 import { configSchema, redisSettings } from '../src/config.ts';
+import { createRedisClient } from '../src/redis.ts';
 
 const settings = (env: Record<string, string>) => redisSettings(loadConfig(configSchema, env));
 const problems = (env: Record<string, string>): string[] => {
@@ -94,6 +96,16 @@ describe('Redis topology settings', () => {
     assert.deepEqual([s.username, s.password, s.tls], ['portico', 'pw', { caFile: '/etc/ca.pem' }]);
     assert.equal(settings({}).tls, undefined);
     assert.match(problems({ REDIS_TLS_CA_FILE: '/etc/ca.pem' }).join(), /^REDIS_TLS: must be true/);
+    assert.throws(
+      () =>
+        createRedisClient(
+          settings({ REDIS_TLS: 'true', REDIS_TLS_CA_FILE: '/nonexistent/ca.pem' }),
+          testLogger(),
+        ),
+      (err: Error) =>
+        err instanceof ConfigError &&
+        /REDIS_TLS_CA_FILE: cannot read \/nonexistent\/ca.pem \(ENOENT\)/.test(err.message),
+    );
   });
 
   it('production requires CACHE_INTEGRITY_KEY; a key is at least 32 characters and is never echoed', () => {
