@@ -10,6 +10,8 @@
 #
 # Ports: PORTICO_MONGO_PORT=27018 (FerretDB), PORTICO_KAFKA_PORT=19092 + PORTICO_KAFKA_CONTROLLER_PORT=19093,
 # PORTICO_REDIS_PORT=16379. PORTICO_INFRA_TIMEOUT=90 (seconds to wait for readiness).
+# PORTICO_REDIS_MODE=single (default) | sentinel (master 16379, replica 16380, sentinels 16381-16383) |
+# cluster (3 masters 16379-16381, bus ports 26379-26381); both password-protected (`env` prints it).
 # A component named by MONGO_URL / KAFKA_BROKERS / REDIS_URL is external: never started or stopped here.
 # Data: .portico/data/<name>, logs: .portico/logs/<name>.log (previous run: <name>.log.1), pids: .portico/pids/<name>.pid.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -19,6 +21,8 @@ MONGO_PORT="${PORTICO_MONGO_PORT:-27018}"
 KAFKA_PORT="${PORTICO_KAFKA_PORT:-19092}"
 KAFKA_CONTROLLER_PORT="${PORTICO_KAFKA_CONTROLLER_PORT:-19093}"
 REDIS_PORT="${PORTICO_REDIS_PORT:-16379}"
+REDIS_MODE="${PORTICO_REDIS_MODE:-single}"
+REDIS_SENTINEL_NAME=portico
 START_TIMEOUT="${PORTICO_INFRA_TIMEOUT:-90}"
 STOP_TIMEOUT=30
 ALL=(redis mongo kafka)
@@ -28,22 +32,28 @@ KAFKA_LIBS="$TOOLS/kafka/libs"
 KAFKA_CONF="$ROOT/scripts/infra/kafka"
 NODE="$(command -v node || true)"
 
-usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 env_var_of() { case "$1" in mongo) echo MONGO_URL ;; kafka) echo KAFKA_BROKERS ;; redis) echo REDIS_URL ;; esac; }
-is_external() { local v; v="$(env_var_of "$1")"; [ -n "${!v:-}" ]; }
+is_external() {
+  local v; v="$(env_var_of "$1")"
+  [ -n "${!v:-}" ] && return 0
+  [ "$1" = redis ] && [ -n "${REDIS_SENTINELS:-}${REDIS_CLUSTER_NODES:-}" ]
+}
 url_of() {
   case "$1" in
     mongo) echo "${MONGO_URL:-mongodb://127.0.0.1:$MONGO_PORT/}" ;;
     kafka) echo "${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}" ;;
-    redis) echo "${REDIS_URL:-redis://127.0.0.1:$REDIS_PORT}" ;;
+    redis) echo "${REDIS_URL:-redis://$(redis_auth)127.0.0.1:$REDIS_PORT}" ;;
   esac
 }
+# For logs and status: a password inside the URL is masked.
+shown_url_of() { url_of "$1" | sed -E 's#(://[^:@/]*):[^@/]*@#\1:***@#'; }
 ports_of() {
   case "$1" in
     mongo) echo "$MONGO_PORT" ;;
     kafka) echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT" ;;
-    redis) echo "$REDIS_PORT" ;;
+    redis) redis_ports ;;
   esac
 }
 
@@ -60,7 +70,7 @@ is_ours() { # name pid
   case "$name" in
     mongo) [[ "$cmdline" == *"$FERRETDB "* && "$cmdline" == *"--state-dir=$DATA/mongo/state"* ]] ;;
     kafka) [[ "$cmdline" == *" kafka.Kafka $DATA/kafka/server.properties"* ]] ;;
-    redis) [[ "$cmdline" == *redis-server* && "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == "$(readlink -f "$DATA/redis")" ]] ;;
+    redis | redis-*) [[ "$cmdline" == *redis-server* && "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == "$(readlink -f "$DATA/$name")" ]] ;;
     *) return 1 ;;
   esac
 }
@@ -167,14 +177,135 @@ kafka_prepare() {
   }
 }
 
+# ------------------------------------------------------------------------------------------------ redis modes
+
+# The Redis processes of PORTICO_REDIS_MODE, one "name port" a line; the first is `redis` (its pid file
+# stands for the whole set). Data is not persisted: each start is a fresh topology.
+redis_members() {
+  local i
+  case "$REDIS_MODE" in
+    single) echo "redis $REDIS_PORT" ;;
+    sentinel)
+      echo "redis $REDIS_PORT"
+      echo "redis-replica $((REDIS_PORT + 1))"
+      for i in 1 2 3; do echo "redis-sentinel-$i $((REDIS_PORT + 1 + i))"; done
+      ;;
+    cluster) for i in 1 2 3; do [ "$i" = 1 ] && echo "redis $REDIS_PORT" || echo "redis-node-$i $((REDIS_PORT + i - 1))"; done ;;
+    *) die "PORTICO_REDIS_MODE=$REDIS_MODE: expected single, sentinel or cluster" ;;
+  esac
+}
+redis_ports() {
+  local name port
+  while read -r name port; do
+    echo "$port"
+    [ "$REDIS_MODE" = cluster ] && echo "$((port + 10000))"
+  done < <(redis_members)
+  return 0
+}
+
+# Sentinel and Cluster require a password (generated once, in .portico/data/redis.password, mode 600).
+redis_password() {
+  [ "$REDIS_MODE" = single ] && return 0
+  local f="$DATA/redis.password"
+  if [ ! -s "$f" ]; then
+    mkdir -p "$DATA"
+    (umask 077; head -c 24 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n' >"$f")
+  fi
+  cat "$f"
+}
+redis_auth() { local pw; pw="$(redis_password)"; [ -n "$pw" ] && printf ':%s@' "$pw"; return 0; }
+rcli() { # port args...
+  local port="$1"; shift
+  local pw; pw="$(redis_password)"
+  timeout 10 redis-cli -h 127.0.0.1 -p "$port" ${pw:+-a "$pw" --no-auth-warning} "$@"
+}
+
+launch_redis() {
+  command -v redis-server >/dev/null || die "redis-server not on PATH: run scripts/setup-infra.sh"
+  local name port dir pw master_port="$REDIS_PORT" args
+  pw="$(redis_password)"
+  while read -r name port; do
+    dir="$DATA/$name"
+    mkdir -p "$dir"
+    args=(--port "$port" --bind 127.0.0.1 --save '' --appendonly no --daemonize no --dir "$dir" --logfile '' --loglevel notice)
+    [ -n "$pw" ] && args+=(--requirepass "$pw" --masterauth "$pw")
+    case "$name" in
+      redis-replica) args+=(--replicaof 127.0.0.1 "$master_port") ;;
+      redis-sentinel-*)
+        # Sentinels rewrite their file; a fresh one each start (the data nodes start fresh too).
+        printf '%s\n' "sentinel monitor $REDIS_SENTINEL_NAME 127.0.0.1 $master_port 2" \
+          "sentinel auth-pass $REDIS_SENTINEL_NAME $pw" "sentinel down-after-milliseconds $REDIS_SENTINEL_NAME 2000" \
+          "sentinel failover-timeout $REDIS_SENTINEL_NAME 10000" >"$dir/sentinel.conf"
+        chmod 600 "$dir/sentinel.conf"
+        args=("$dir/sentinel.conf" "${args[@]}" --sentinel)
+        ;;
+    esac
+    if [ "$REDIS_MODE" = cluster ]; then
+      rm -f "$dir/nodes.conf"
+      args+=(--cluster-enabled yes --cluster-config-file nodes.conf --cluster-port "$((port + 10000))" --cluster-node-timeout 2000)
+    fi
+    launch "$name" "$dir" redis-server "${args[@]}"
+  done < <(redis_members)
+}
+
+# After the first member answered: every member answers, then the topology is formed.
+redis_topology_ready() { # timeout_seconds
+  local secs="$1" name port deadline=$((SECONDS + $1)) nodes=()
+  [ "$REDIS_MODE" = single ] && return 0
+  while read -r name port; do
+    "$NODE" "$ROOT/scripts/infra/ready.ts" redis "redis://$(redis_auth)127.0.0.1:$port" --timeout "$((secs * 1000))" || return 1
+    nodes+=("127.0.0.1:$port")
+  done < <(redis_members)
+  if [ "$REDIS_MODE" = cluster ] && ! rcli "$REDIS_PORT" CLUSTER INFO | grep -q '^cluster_known_nodes:3'; then
+    rcli "$REDIS_PORT" --cluster create "${nodes[@]}" --cluster-replicas 0 --cluster-yes >>"$LOGS/redis.log" 2>&1 || return 1
+  fi
+  until redis_formed 2>/dev/null; do
+    [ "$SECONDS" -lt "$deadline" ] || { log "redis: the $REDIS_MODE topology did not form within ${secs}s"; return 1; }
+    sleep 0.3
+  done
+}
+
+# Cluster: every node says cluster_state:ok. Sentinel: every sentinel sees the master, the replica
+# and the two other sentinels (only then can it fail over).
+redis_formed() {
+  local name port
+  while read -r name port; do
+    case "$REDIS_MODE:$name" in
+      cluster:*) rcli "$port" CLUSTER INFO | grep -q '^cluster_state:ok' || return 1 ;;
+      sentinel:redis-sentinel-*) rcli "$port" INFO sentinel | grep -q 'status=ok,.*slaves=1,sentinels=3' || return 1 ;;
+    esac
+  done < <(redis_members)
+}
+
+redis_stop_members() {
+  local name port pid
+  while read -r name port; do
+    [ "$name" = redis ] && continue
+    if pid="$(running_pid "$name")"; then terminate "$name" "$pid"; fi
+    rm -f "$(pidfile "$name")"
+  done < <(redis_members | tac)
+}
+
+redis_env() {
+  local name port list=()
+  case "$REDIS_MODE" in
+    single) printf 'export REDIS_URL=%q\n' "$(url_of redis)" ;;
+    sentinel)
+      for i in 1 2 3; do list+=("127.0.0.1:$((REDIS_PORT + 1 + i))"); done
+      printf 'export REDIS_URL= REDIS_CLUSTER_NODES= REDIS_SENTINELS=%q REDIS_SENTINEL_NAME=%q REDIS_PASSWORD=%q\n' \
+        "$(IFS=,; echo "${list[*]}")" "$REDIS_SENTINEL_NAME" "$(redis_password)"
+      ;;
+    cluster)
+      while read -r name port; do list+=("127.0.0.1:$port"); done < <(redis_members)
+      printf 'export REDIS_URL= REDIS_SENTINELS= REDIS_SENTINEL_NAME= REDIS_CLUSTER_NODES=%q REDIS_PASSWORD=%q\n' \
+        "$(IFS=,; echo "${list[*]}")" "$(redis_password)"
+      ;;
+  esac
+}
+
 launch_component() { # name
   case "$1" in
-    redis)
-      command -v redis-server >/dev/null || die "redis-server not on PATH: run scripts/setup-infra.sh"
-      mkdir -p "$DATA/redis"
-      launch redis "$DATA/redis" redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no \
-        --daemonize no --dir "$DATA/redis" --logfile '' --loglevel notice
-      ;;
+    redis) launch_redis ;;
     mongo)
       need "$FERRETDB" ferretdb
       mkdir -p "$DATA/mongo/sqlite" "$DATA/mongo/state"
@@ -209,7 +340,7 @@ cmd_start() {
   declare -A started_at=()
   for name in "$@"; do
     if is_external "$name"; then
-      log "$name: external ($(env_var_of "$name")=$(url_of "$name")), not started here"
+      log "$name: external ($(env_var_of "$name")=$(shown_url_of "$name")), not started here"
       continue
     fi
     if pid="$(running_pid "$name")"; then
@@ -225,18 +356,19 @@ cmd_start() {
   done
   for name in "${waiting[@]}"; do
     pid="$(cat "$(pidfile "$name")" 2>/dev/null || true)"
-    if ready_check "$name" "$START_TIMEOUT" "$pid"; then
+    if ready_check "$name" "$START_TIMEOUT" "$pid" && { [ "$name" != redis ] || redis_topology_ready "$START_TIMEOUT"; }; then
       if [ -n "${started_at[$name]:-}" ]; then
         t0="${started_at[$name]}"
-        log "$name: started (pid $pid) on $(url_of "$name"), ready in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+        log "$name: started (pid $pid) on $(shown_url_of "$name"), ready in $(( ($(date +%s%N) - t0) / 1000000 )) ms"
       else
-        log "$name: already running (pid $pid) on $(url_of "$name")"
+        log "$name: already running (pid $pid) on $(shown_url_of "$name")"
       fi
     else
       log "$name: did not become ready (waited up to ${START_TIMEOUT}s)"
       log_tail "$name"
       if pid="$(running_pid "$name")"; then terminate "$name" "$pid"; fi
       rm -f "$(pidfile "$name")"
+      [ "$name" = redis ] && redis_stop_members
       failed+=("$name")
     fi
   done
@@ -251,6 +383,7 @@ cmd_stop() {
   for ((i = $# ; i >= 1; i--)); do
     name="${!i}"
     if is_external "$name"; then log "$name: external, not stopped here"; continue; fi
+    [ "$name" = redis ] && redis_stop_members
     if pid="$(running_pid "$name")"; then
       terminate "$name" "$pid"
       log "$name: stopped (pid $pid)"
@@ -269,19 +402,24 @@ cmd_status() {
     elif pid="$(running_pid "$name")"; then
       state="running"
     else
-      printf '%-6s %-8s %-8s %s\n' "$name" stopped - "$(url_of "$name")"
+      printf '%-6s %-8s %-8s %s\n' "$name" stopped - "$(shown_url_of "$name")"
       rc=3
       continue
     fi
     if [ -n "$NODE" ] && ready_check "$name" 3 2>/dev/null; then health=ready; else health="NOT READY"; rc=3; fi
-    printf '%-6s %-8s %-8s %s  %s\n' "$name" "$state" "$pid" "$(url_of "$name")" "$health"
+    printf '%-6s %-8s %-8s %s  %s\n' "$name" "$state" "$pid" "$(shown_url_of "$name")" "$health"
   done
   return "$rc"
 }
 
 cmd_env() {
   local name
-  for name in "$@"; do printf 'export %s=%q\n' "$(env_var_of "$name")" "$(url_of "$name")"; done
+  for name in "$@"; do
+    if [ "$name" = redis ] && ! is_external redis; then redis_env; continue; fi
+    # External through REDIS_SENTINELS / REDIS_CLUSTER_NODES: those are already in the environment.
+    if [ "$name" = redis ] && [ -z "${REDIS_URL:-}" ]; then continue; fi
+    printf 'export %s=%q\n' "$(env_var_of "$name")" "$(url_of "$name")"
+  done
 }
 
 cmd_reset() {
@@ -290,6 +428,7 @@ cmd_reset() {
   for name in "$@"; do
     is_external "$name" && continue
     rm -rf "${DATA:?}/$name"
+    [ "$name" = redis ] && rm -rf "${DATA:?}"/redis-* "${DATA:?}/redis.password"
     log "$name: data deleted"
   done
 }

@@ -12,16 +12,19 @@ import type { K8sObject, Scenario } from './lib/tools.ts';
 import { byKind, CHART, find, helm, renderChart, renderScenario, SCENARIOS } from './lib/tools.ts';
 import { practiceProblems, schemaProblems, strictProblems } from './lib/validate.ts';
 
+// Secrets the platform team provides; `redis` is the default Redis password reference (redis.auth).
 const EXTERNAL_SECRETS: Record<Scenario, string[]> = {
-  default: [],
-  ha: [],
+  default: ['redis'],
+  ha: ['redis'],
   'existing-secrets': [
     'portico-store-credentials',
     'portico-key-manager-credentials',
     'portico-gateway-credentials',
     'redis-operator-connection',
   ],
-  servicemonitor: [],
+  servicemonitor: ['redis'],
+  'redis-sentinel': ['redis', 'redis-ca'],
+  'redis-cluster': ['redis-cluster'],
 };
 
 const rendered = new Map<Scenario, Promise<K8sObject[]>>();
@@ -117,7 +120,9 @@ describe('the checks can fail', () => {
   test('the wiring check finds a Service selecting nothing', async () => {
     const objects = structuredClone(await scenario('default'));
     find(objects, 'Service', 'portico-store').spec.selector['app.kubernetes.io/component'] = 'nope';
-    assert.deepEqual(practiceProblems(objects), ['Service/portico-store: selector matches no workload']);
+    assert.deepEqual(practiceProblems(objects, EXTERNAL_SECRETS.default), [
+      'Service/portico-store: selector matches no workload',
+    ]);
   });
 });
 
@@ -292,6 +297,70 @@ describe('what the chart promises', () => {
     const args: string[] = pod.spec.containers[0].args;
     assert.ok(args.includes('http://portico-gateway:9080/healthz'), args.join(' '));
     assert.ok(args.includes('http://portico-key-manager:8081/healthz'), args.join(' '));
+  });
+
+  const gatewayEnv = async (name: Scenario) => {
+    const objects = await scenario(name);
+    const gateway = container(find(objects, 'Deployment', 'portico-gateway'));
+    const refs = Object.fromEntries(
+      gateway.env.map((e: K8sObject) => [
+        e.name,
+        `${e.valueFrom.secretKeyRef.name}/${e.valueFrom.secretKeyRef.key}`,
+      ]),
+    );
+    const config = find(objects, 'ConfigMap', 'portico-gateway').data;
+    const own = objects.find((o) => o.kind === 'Secret' && o.metadata.name === 'portico-gateway');
+    return { objects, gateway, refs, config, own: (own?.stringData ?? {}) as Record<string, string> };
+  };
+
+  test('Redis authentication by default: REDIS_PASSWORD from redis.auth.passwordSecretRef, a generated CACHE_INTEGRITY_KEY', async () => {
+    const { refs, own, config } = await gatewayEnv('default');
+    assert.equal(refs.REDIS_PASSWORD, 'redis/redis-password');
+    assert.equal(refs.CACHE_INTEGRITY_KEY, 'portico-generated/CACHE_INTEGRITY_KEY');
+    assert.equal(own.REDIS_URL, 'redis://redis:6379');
+    assert.equal('REDIS_PASSWORD' in own, false);
+    assert.deepEqual(
+      [config.REDIS_SENTINELS, config.REDIS_CLUSTER_NODES, config.REDIS_TLS],
+      ['', '', 'false'],
+    );
+  });
+
+  test('Redis Sentinel with TLS: sentinels, master name, ACL user, CA bundle mounted where REDIS_TLS_CA_FILE points; no REDIS_URL', async () => {
+    const { gateway, refs, own, config, objects } = await gatewayEnv('redis-sentinel');
+    assert.match(config.REDIS_SENTINELS, /^redis-node-0\.redis-headless:26379,/);
+    assert.equal(config.REDIS_SENTINEL_NAME, 'mymaster');
+    assert.equal(config.REDIS_TLS, 'true');
+    assert.equal(config.REDIS_TLS_CA_FILE, '/etc/portico/redis-ca/ca.crt');
+    assert.equal(own.REDIS_URL, '');
+    assert.equal(own.REDIS_USERNAME, 'portico');
+    assert.equal(refs.REDIS_PASSWORD, 'redis/redis-password');
+    const mount = gateway.volumeMounts.find((m: K8sObject) => m.name === 'redis-ca');
+    assert.equal(mount?.mountPath, '/etc/portico/redis-ca');
+    const volume = find(objects, 'Deployment', 'portico-gateway').spec.template.spec.volumes.find(
+      (v: K8sObject) => v.name === 'redis-ca',
+    );
+    assert.equal(volume?.secret.secretName, 'redis-ca');
+    // Only the gateway talks to Redis.
+    const store = find(objects, 'Deployment', 'portico-store').spec.template.spec.volumes;
+    assert.equal(
+      store.some((v: K8sObject) => v.name === 'redis-ca'),
+      false,
+    );
+  });
+
+  test('Redis Cluster: only REDIS_CLUSTER_NODES names the topology', async () => {
+    const { refs, own, config } = await gatewayEnv('redis-cluster');
+    assert.match(config.REDIS_CLUSTER_NODES, /^redis-cluster-0\.redis-cluster-headless:6379,/);
+    assert.deepEqual([config.REDIS_SENTINELS, config.REDIS_SENTINEL_NAME, own.REDIS_URL], ['', '', '']);
+    assert.equal(refs.REDIS_PASSWORD, 'redis-cluster/redis-password');
+  });
+
+  test('redis.auth.enabled=false: the gateway reads no Redis operator Secret (its own REDIS_PASSWORD is empty)', async () => {
+    const objects = await renderChart(['--set', 'redis.auth.enabled=false']);
+    const gateway = container(find(objects, 'Deployment', 'portico-gateway'));
+    const ref = gateway.env.find((e: K8sObject) => e.name === 'REDIS_PASSWORD').valueFrom.secretKeyRef;
+    assert.deepEqual(ref, { name: 'portico-gateway', key: 'REDIS_PASSWORD' });
+    assert.equal(find(objects, 'Secret', 'portico-gateway').stringData.REDIS_PASSWORD, '');
   });
 
   test('a config change rolls the pods (checksum annotation follows the ConfigMap)', async () => {

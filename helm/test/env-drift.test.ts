@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { loadConfig } from '../../libs/core/src/config.ts';
-import { configSchema as gatewaySchema } from '../../services/gateway/src/config.ts';
+import { configSchema as gatewaySchema, redisSettings } from '../../services/gateway/src/config.ts';
 import { configSchema as keyManagerSchema } from '../../services/key-manager/src/config.ts';
 import { configSchema as storeSchema } from '../../services/store/src/config.ts';
 import type { K8sObject } from './lib/tools.ts';
@@ -41,6 +41,28 @@ function environment(objects: K8sObject[], deployment: K8sObject): Map<string, s
     env.set(e.name, ref ? `Secret ${ref.name}/${ref.key}` : 'value');
   }
   return env;
+}
+
+/** The values each variable of the Deployment gets; a Secret outside the chart gives a placeholder. */
+function renderedValues(objects: K8sObject[], deployment: K8sObject): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, source] of environment(objects, deployment)) {
+    const [kind, ref] = source.split(' ');
+    if (kind === 'ConfigMap') {
+      values[name] = find(objects, 'ConfigMap', ref!).data[name];
+      continue;
+    }
+    const [secretName, key] = ref!.split('/');
+    const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === secretName);
+    // A Secret the platform provides (the Redis password by default): not the chart's to fill.
+    if (!secret) {
+      values[name] = `from-secret-${secretName}`;
+      continue;
+    }
+    values[name] =
+      secret.stringData?.[key!] ?? Buffer.from(secret.data?.[key!] ?? '', 'base64').toString('utf8');
+  }
+  return values;
 }
 
 function drift(valuesKey: string, names: Iterable<string>, schemaKeys: string[]): string[] {
@@ -102,21 +124,24 @@ describe('the chart defaults are valid configuration', () => {
     test(`default values: ${component} loads its rendered environment without a config error`, async () => {
       const objects = await renderScenario('default');
       const deployment = deploymentOf(objects, component);
-      const values: Record<string, string> = {};
-      for (const [name, source] of environment(objects, deployment)) {
-        const [kind, ref] = source.split(' ');
-        if (kind === 'ConfigMap') {
-          values[name] = find(objects, 'ConfigMap', ref!).data[name];
-        } else {
-          const [secretName, key] = ref!.split('/');
-          const secret = find(objects, 'Secret', secretName!);
-          values[name] =
-            secret.stringData?.[key!] ?? Buffer.from(secret.data?.[key!] ?? '', 'base64').toString('utf8');
-        }
-      }
+      const values = renderedValues(objects, deployment);
       const config = loadConfig(schema, values) as Record<string, unknown>;
       assert.equal(config['NODE_ENV'], 'production');
       assert.equal(config['HOST'], '0.0.0.0');
+    });
+  }
+
+  for (const scenario of ['default', 'redis-sentinel', 'redis-cluster'] as const) {
+    test(`${scenario}: the gateway's Redis settings pass its cross-field checks (one topology, auth, integrity key)`, async () => {
+      const objects = await renderScenario(scenario);
+      const values = renderedValues(objects, deploymentOf(objects, 'gateway'));
+      const settings = redisSettings(loadConfig(gatewaySchema, values));
+      const expected = { default: 'standalone', 'redis-sentinel': 'sentinel', 'redis-cluster': 'cluster' };
+      assert.equal(settings.topology.mode, expected[scenario]);
+      assert.equal(
+        settings.password,
+        `from-secret-${scenario === 'redis-cluster' ? 'redis-cluster' : 'redis'}`,
+      );
     });
   }
 });

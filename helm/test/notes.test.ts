@@ -44,6 +44,19 @@ test('NOTES.txt: next steps, and warnings about everything left at its example o
   assert.match(text, /BACKEND_JWT_SIGNING_KEY is empty/);
   assert.match(text, /ingress\.gateway \(api\.portico\.example\.com\) has no TLS/);
   assert.match(text, /Example host names/);
+  assert.match(
+    text,
+    /Redis \(standalone\): the gateways authenticate with the password in Secret\s+redis \(key redis-password\)/,
+  );
+  assert.doesNotMatch(text, /redis\.auth\.enabled is false/);
+});
+
+test('NOTES.txt: Redis Cluster names the Secret holding its password', async () => {
+  const text = await renderNotes('redis-cluster');
+  assert.match(
+    text,
+    /Redis \(cluster\): the gateways authenticate with the password in Secret\s+redis-cluster/,
+  );
 });
 
 test('NOTES.txt: HA with TLS has no TLS warning and shows https URLs', async () => {

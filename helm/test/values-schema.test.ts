@@ -44,6 +44,14 @@ describe('values.schema.json rejects wrong values with a clear message', () => {
     assert.match(message, /at '\/mongodb\/url': '.*' does not match pattern/);
   });
 
+  test('an unknown Redis mode and a node list that is not host:port', async () => {
+    assert.match(
+      await renderError('redis.mode=replicated'),
+      /at '\/redis\/mode': value must be one of 'standalone', 'sentinel', 'cluster'/,
+    );
+    assert.match(await renderError('redis.cluster.nodes=redis://a:6379'), /at '\/redis\/cluster\/nodes'/);
+  });
+
   test('the defaults pass', async () => {
     const result = await helm(['template', 'portico', CHART]);
     assert.equal(result.code, 0, result.stderr);
@@ -73,6 +81,19 @@ describe('the chart rejects what a JSON schema cannot see, saying how to fix it'
       'store.secretKeyRefs.REDIS_URL.key=y',
     );
     assert.match(message, /store.secretKeyRefs.REDIS_URL names a variable the service does not read/);
+  });
+
+  test('Redis Sentinel or Cluster mode without its nodes', async () => {
+    assert.match(
+      await renderError('redis.mode=sentinel'),
+      /redis.mode is sentinel: set redis.sentinel.nodes \(host:port,...\) and redis.sentinel.masterName/,
+    );
+    assert.match(await renderError('redis.mode=cluster'), /redis.mode is cluster: set redis.cluster.nodes/);
+  });
+
+  test('Redis authentication on without the Secret holding the password', async () => {
+    const message = await renderError('redis.auth.passwordSecretRef.name=');
+    assert.match(message, /redis.auth.enabled needs redis.auth.passwordSecretRef.name/);
   });
 
   test('HPA bounds the wrong way round', async () => {

@@ -131,7 +131,8 @@ A config or secret value: (dict "root" $ "value" $v). Values may be templates su
 
 {{/*
 Where a secret variable of a component comes from: (list $ "keyManager" "NAME") -> yaml {name, key}.
-Order: the component's secretKeyRefs entry, its existingSecret, the chart-generated Secret (an
+Order: the component's secretKeyRefs entry, (the gateway's REDIS_PASSWORD) redis.auth.passwordSecretRef
+while redis.auth.enabled, its existingSecret, the chart-generated Secret (an
 empty value of a name listed in generatedSecrets), else the component's own Secret.
 */}}
 {{- define "portico.secretSource" -}}
@@ -142,6 +143,9 @@ empty value of a name listed in generatedSecrets), else the component's own Secr
 {{- $value := include "portico.scalar" (index $c.secrets $name) -}}
 {{- if hasKey $c.secretKeyRefs $name -}}
 {{- toYaml (index $c.secretKeyRefs $name) -}}
+{{- else if and (eq $key "gateway") (eq $name "REDIS_PASSWORD") $root.Values.redis.auth.enabled -}}
+{{- /* Redis authentication is on by default: the password is the Redis operator's Secret. */ -}}
+{{- toYaml $root.Values.redis.auth.passwordSecretRef -}}
 {{- else if $c.existingSecret -}}
 {{- toYaml (dict "name" $c.existingSecret "key" $name) -}}
 {{- else if and (eq $value "") (hasKey $root.Values.generatedSecrets $name) -}}
@@ -207,6 +211,16 @@ Checks that JSON schema cannot express; each failure says how to fix it.
 {{- if and $c.autoscaling.enabled (lt (int $c.autoscaling.maxReplicas) (int $c.autoscaling.minReplicas)) -}}
 {{- $errors = append $errors (printf "%s.autoscaling.maxReplicas must be >= minReplicas" $key) -}}
 {{- end -}}
+{{- end -}}
+{{- $redis := $root.Values.redis -}}
+{{- if and (eq $redis.mode "sentinel") (or (not $redis.sentinel.nodes) (not $redis.sentinel.masterName)) -}}
+{{- $errors = append $errors "redis.mode is sentinel: set redis.sentinel.nodes (host:port,...) and redis.sentinel.masterName" -}}
+{{- end -}}
+{{- if and (eq $redis.mode "cluster") (not $redis.cluster.nodes) -}}
+{{- $errors = append $errors "redis.mode is cluster: set redis.cluster.nodes (host:port,...)" -}}
+{{- end -}}
+{{- if and $redis.auth.enabled (not $redis.auth.passwordSecretRef.name) (not (hasKey $root.Values.gateway.secretKeyRefs "REDIS_PASSWORD")) -}}
+{{- $errors = append $errors "redis.auth.enabled needs redis.auth.passwordSecretRef.name (the Secret holding the Redis password); set redis.auth.enabled=false only for a Redis nobody else can reach" -}}
 {{- end -}}
 {{- if $errors -}}
 {{- fail (printf "\n\nPortico values are not valid:\n  - %s\n" (join "\n  - " $errors)) -}}

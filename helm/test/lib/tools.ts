@@ -94,7 +94,14 @@ export function find(objects: K8sObject[], kind: string, name: string): K8sObjec
 }
 
 /** The values files under helm/portico/ci/, each a scenario the chart must render. */
-export const SCENARIOS = ['default', 'ha', 'existing-secrets', 'servicemonitor'] as const;
+export const SCENARIOS = [
+  'default',
+  'ha',
+  'existing-secrets',
+  'servicemonitor',
+  'redis-sentinel',
+  'redis-cluster',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export function renderScenario(scenario: Scenario): Promise<K8sObject[]> {

@@ -1,3 +1,4 @@
 export * from './form-browser.ts';
 export * from './helpers.ts';
 export * from './infra.ts';
+export * from './redis-topologies.ts';

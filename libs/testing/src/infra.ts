@@ -320,7 +320,7 @@ export interface PrivateRedisOptions extends PrivateServiceOptions {
   persistent?: boolean;
 }
 
-interface LaunchSpec {
+export interface LaunchSpec {
   command: string;
   args: string[];
   cwd: string;
@@ -388,7 +388,8 @@ function runToCompletion(spec: LaunchSpec, logFile: string, timeoutMs: number): 
   });
 }
 
-function createPrivateService(config: {
+/** A private server process (used by the helpers here and in redis-topologies.ts). */
+export function createPrivateService(config: {
   kind: PrivateServiceKind;
   url: string;
   port: number;
@@ -473,7 +474,7 @@ function createPrivateService(config: {
   };
 }
 
-async function startOrCleanUp(service: PrivateService): Promise<PrivateService> {
+export async function startOrCleanUp(service: PrivateService): Promise<PrivateService> {
   try {
     await service.start();
     return service;

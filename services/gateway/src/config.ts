@@ -1,5 +1,11 @@
-import { baseConfigShape, bool, csv, port, positiveInt, urlString } from '@portico/core';
+import { baseConfigShape, bool, ConfigError, csv, port, positiveInt, urlString } from '@portico/core';
 import { z } from 'zod';
+
+/** host:port,host:port (IPv6 in brackets); empty means unset. */
+const hostPortList = () =>
+  csv('').pipe(
+    z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected host:port')),
+  );
 
 /** Every environment variable the gateway reads. The Helm chart sets exactly these. */
 export const configSchema = z.object({
@@ -11,8 +17,32 @@ export const configSchema = z.object({
   /** Name of this replica in logs and metrics (defaults to the host name). */
   GATEWAY_REPLICA_ID: z.string().max(128).default(''),
 
-  REDIS_URL: urlString().default('redis://127.0.0.1:16379'),
-  REDIS_KEY_PREFIX: z.string().default('portico:'),
+  /**
+   * Redis: exactly one of REDIS_URL (one server), REDIS_SENTINELS (+ REDIS_SENTINEL_NAME) or
+   * REDIS_CLUSTER_NODES; none set means the local default URL (docs/adr/0037).
+   */
+  REDIS_URL: z.union([z.literal(''), urlString()]).default(''),
+  /** Sentinels as host:port, comma-separated; the master's name is REDIS_SENTINEL_NAME. */
+  REDIS_SENTINELS: hostPortList(),
+  REDIS_SENTINEL_NAME: z.string().default(''),
+  /** Cluster seed nodes as host:port, comma-separated (the rest are discovered). */
+  REDIS_CLUSTER_NODES: hostPortList(),
+  /** ACL user and password (also used for the sentinels); override any in REDIS_URL. */
+  REDIS_USERNAME: z.string().default(''),
+  REDIS_PASSWORD: z.string().default(''),
+  /** TLS to Redis (and the sentinels); REDIS_TLS_CA_FILE adds a CA bundle (PEM) to trust. */
+  REDIS_TLS: bool(false),
+  REDIS_TLS_CA_FILE: z.string().default(''),
+  /** No braces: the keys' own {hash tags} choose the Cluster slot (docs/adr/0037). */
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[^{}]*$/, 'must not contain { or } (Redis Cluster hash tags)')
+    .default('portico:'),
+  /**
+   * HMAC key (at least 32 characters) protecting the validation entries the replicas share in
+   * Redis; every replica needs the same one. Required in production (docs/adr/0038).
+   */
+  CACHE_INTEGRITY_KEY: z.union([z.literal(''), z.string().min(32, 'at least 32 characters')]).default(''),
   /** Every Redis command is bounded by this; a slow or dead Redis never holds a request longer. */
   REDIS_COMMAND_TIMEOUT_MS: positiveInt(250),
   KAFKA_BROKERS: csv('127.0.0.1:19092'),
@@ -78,3 +108,71 @@ export const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:16379';
+
+export type RedisTopology =
+  | { mode: 'standalone'; url: string }
+  | { mode: 'sentinel'; sentinels: HostPort[]; name: string }
+  | { mode: 'cluster'; nodes: HostPort[] };
+
+export interface HostPort {
+  host: string;
+  port: number;
+}
+
+export interface RedisSettings {
+  topology: RedisTopology;
+  username: string;
+  password: string;
+  tls: { caFile: string } | undefined;
+  commandTimeoutMs: number;
+}
+
+/**
+ * The Redis settings, checked across variables (zod's per-field schema cannot: one mode only,
+ * the sentinel name with the sentinels). Throws ConfigError at start-up, like loadConfig.
+ */
+export function redisSettings(config: Config): RedisSettings {
+  const problems: string[] = [];
+  const set = [
+    config.REDIS_URL && 'REDIS_URL',
+    config.REDIS_SENTINELS.length > 0 && 'REDIS_SENTINELS',
+    config.REDIS_CLUSTER_NODES.length > 0 && 'REDIS_CLUSTER_NODES',
+  ].filter((v): v is string => Boolean(v));
+  if (set.length > 1)
+    problems.push(`${set.join(', ')}: set only one of REDIS_URL, REDIS_SENTINELS, REDIS_CLUSTER_NODES`);
+  if (config.REDIS_SENTINELS.length > 0 && !config.REDIS_SENTINEL_NAME)
+    problems.push(
+      "REDIS_SENTINEL_NAME: required with REDIS_SENTINELS (the monitored master's name) (got unset)",
+    );
+  if (config.REDIS_SENTINEL_NAME && config.REDIS_SENTINELS.length === 0)
+    problems.push('REDIS_SENTINELS: required with REDIS_SENTINEL_NAME (got unset)');
+  if (config.REDIS_TLS_CA_FILE && !config.REDIS_TLS)
+    problems.push('REDIS_TLS: must be true when REDIS_TLS_CA_FILE is set (got false)');
+  if (config.NODE_ENV === 'production' && !config.CACHE_INTEGRITY_KEY)
+    problems.push('CACHE_INTEGRITY_KEY: required in production (got unset)');
+  if (problems.length > 0) throw new ConfigError(problems);
+  const topology: RedisTopology =
+    config.REDIS_SENTINELS.length > 0
+      ? {
+          mode: 'sentinel',
+          sentinels: config.REDIS_SENTINELS.map(hostPort),
+          name: config.REDIS_SENTINEL_NAME,
+        }
+      : config.REDIS_CLUSTER_NODES.length > 0
+        ? { mode: 'cluster', nodes: config.REDIS_CLUSTER_NODES.map(hostPort) }
+        : { mode: 'standalone', url: config.REDIS_URL || DEFAULT_REDIS_URL };
+  return {
+    topology,
+    username: config.REDIS_USERNAME,
+    password: config.REDIS_PASSWORD,
+    tls: config.REDIS_TLS ? { caFile: config.REDIS_TLS_CA_FILE } : undefined,
+    commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+  };
+}
+
+function hostPort(value: string): HostPort {
+  const colon = value.lastIndexOf(':');
+  return { host: value.slice(0, colon).replace(/^\[|\]$/g, ''), port: Number(value.slice(colon + 1)) };
+}

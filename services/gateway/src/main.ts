@@ -9,12 +9,12 @@ import { ConfigError, listen, runService } from '@portico/core';
 import type { RunningConsumer } from '@portico/events';
 import { EventBus, topicNames } from '@portico/events';
 import { createAdminApp, createApp } from './app.ts';
-import { RedisTokenCache } from './auth/cache.ts';
+import { sharedTokenCache } from './auth/cache.ts';
 import { HttpIntrospector } from './auth/introspection.ts';
 import { JwtVerifier } from './auth/jwt.ts';
 import { TokenValidator } from './auth/validator.ts';
 import type { Config } from './config.ts';
-import { configSchema } from './config.ts';
+import { configSchema, redisSettings } from './config.ts';
 import { createGatewayMetrics } from './metrics.ts';
 import { gatewayPlugins } from './plugins/index.ts';
 import { BackendJwtSigner } from './proxy/backend-jwt.ts';
@@ -24,7 +24,7 @@ import { followEntities } from './readmodel/follow.ts';
 import type { SnapshotSource } from './readmodel/loader.ts';
 import { fetchSnapshot } from './readmodel/loader.ts';
 import { ReadModel } from './readmodel/model.ts';
-import { createRedis } from './redis.ts';
+import { createRedisClient } from './redis.ts';
 import { followRevocations } from './revocation/consumer.ts';
 import { DenyList } from './revocation/denylist.ts';
 
@@ -46,7 +46,7 @@ await runService('gateway', configSchema, async ({ config, logger, metrics, life
   assertProductionConfig(config);
   const replica = config.GATEWAY_REPLICA_ID || hostname();
   const gatewayMetrics = createGatewayMetrics(metrics);
-  const redis = createRedis(config.REDIS_URL, logger, config.REDIS_COMMAND_TIMEOUT_MS);
+  const redis = createRedisClient(redisSettings(config), logger);
   lifecycle.onStop('redis', () => {
     redis.disconnect();
   });
@@ -57,7 +57,7 @@ await runService('gateway', configSchema, async ({ config, logger, metrics, life
   const denyList = new DenyList();
   const validator = new TokenValidator({
     denyList,
-    shared: new RedisTokenCache(redis, config.REDIS_KEY_PREFIX),
+    shared: sharedTokenCache(redis, config, () => gatewayMetrics.cacheIntegrityFailures.inc(), logger),
     introspector: new HttpIntrospector({
       endpoint: `${kmUrl}/token/introspection`,
       clientId: config.GATEWAY_CLIENT_ID,

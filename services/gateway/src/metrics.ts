@@ -16,6 +16,8 @@ export interface GatewayMetrics {
   rateLimited: Counter<'api' | 'scope'>;
   rateLimitBypassed: Counter<'mode'>;
   redisErrors: Counter<'op'>;
+  /** Level-2 entries whose MAC did not verify (forged, or written with another key). */
+  cacheIntegrityFailures: Counter;
 }
 
 const LATENCY_BUCKETS = [
@@ -97,6 +99,11 @@ export function createGatewayMetrics(metrics: Metrics): GatewayMetrics {
       name: 'gateway_redis_errors_total',
       help: 'Redis operations that failed or timed out',
       labelNames: ['op'] as const,
+      registers,
+    }),
+    cacheIntegrityFailures: new promClient.Counter({
+      name: 'gateway_token_cache_integrity_failures_total',
+      help: 'Shared (Redis) validation entries refused because their MAC did not verify; treated as misses',
       registers,
     }),
   };

@@ -231,6 +231,8 @@ before(async () => {
     KAFKA_TOPIC_PREFIX: prefix,
     REDIS_URL: redis.url,
     REDIS_KEY_PREFIX: `${prefix}:`,
+    // Both replicas seal and verify their shared Redis entries with one key.
+    CACHE_INTEGRITY_KEY: randomBytes(32).toString('hex'),
     TOKEN_CACHE_TTL_SECONDS: '5',
     BACKEND_JWT_SIGNING_KEY: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
     UPSTREAM_TIMEOUT_MS: '3000',

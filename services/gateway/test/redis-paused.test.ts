@@ -10,6 +10,7 @@ import type { PrivateService } from '@portico/testing';
 import { startPrivateRedis, testLogger } from '@portico/testing';
 import type { Redis } from 'ioredis';
 import { RedisTokenCache } from '../src/auth/cache.ts';
+import { CacheIntegrity } from '../src/auth/integrity.ts';
 import { InMemoryIntrospector } from '../src/auth/introspection.ts';
 import { JwtVerifier } from '../src/auth/jwt.ts';
 import { TokenValidator } from '../src/auth/validator.ts';
@@ -51,7 +52,7 @@ it('a paused Redis costs at most the command timeout: validation and rate limiti
   km.register('t-paused', appTokenClaims('c1', 'PRODUCTION'));
   const validator = new TokenValidator({
     denyList: new DenyList(),
-    shared: new RedisTokenCache(redis, 'p:'),
+    shared: new RedisTokenCache(redis, 'p:', new CacheIntegrity('')),
     introspector: km,
     jwt: new JwtVerifier({
       jwksUrl: 'http://127.0.0.1:1/jwks',

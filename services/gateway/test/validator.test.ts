@@ -11,6 +11,7 @@ import type { Redis } from 'ioredis';
 import type { CacheEntry, SharedTokenCache } from '../src/auth/cache.ts';
 import { RedisTokenCache } from '../src/auth/cache.ts';
 import { tokenHash } from '../src/auth/facts.ts';
+import { CacheIntegrity } from '../src/auth/integrity.ts';
 import { InMemoryIntrospector } from '../src/auth/introspection.ts';
 import { JwtVerifier } from '../src/auth/jwt.ts';
 import { TokenValidator } from '../src/auth/validator.ts';
@@ -20,6 +21,9 @@ import { appTokenClaims } from './support/fixtures.ts';
 
 let redis: Redis;
 let prefix: string;
+/** One key for every validator here: they play replicas sharing CACHE_INTEGRITY_KEY. */
+const integrity = new CacheIntegrity('validator-test-integrity-key-0123456789');
+const cacheKey = (hash: string) => new RedisTokenCache(redis, prefix, integrity).keyOf(hash);
 
 const jwt = new JwtVerifier({
   jwksUrl: 'http://127.0.0.1:1/jwks',
@@ -40,7 +44,7 @@ function validatorWith(options: {
   const denyList = options.denyList ?? new DenyList();
   const validator = new TokenValidator({
     denyList,
-    shared: options.shared ?? new RedisTokenCache(redis, prefix),
+    shared: options.shared ?? new RedisTokenCache(redis, prefix, integrity),
     introspector: options.km,
     jwt,
     ttlSeconds: options.ttl ?? 300,
@@ -76,7 +80,7 @@ describe('two-level validation cache', () => {
   it('a level-1 hit answers without awaiting Redis or the key-manager', async () => {
     const km = new InMemoryIntrospector();
     km.register('t-l1', appTokenClaims('c1', 'PRODUCTION'));
-    const shared = new RedisTokenCache(redis, prefix);
+    const shared = new RedisTokenCache(redis, prefix, integrity);
     const warm = validatorWith({ km, shared });
     assert.equal((await warm.validator.validate('t-l1')).source, 'introspection');
     // Same validator, but level 2 now hangs forever and the key-manager is down.
@@ -97,7 +101,7 @@ describe('two-level validation cache', () => {
     const b = validatorWith({ km });
     assert.equal((await a.validator.validate('t-l2')).source, 'introspection');
     // Level 2 is written in the background: wait until it is there.
-    const key = `${prefix}tok:${tokenHash('t-l2')}`;
+    const key = cacheKey(tokenHash('t-l2'));
     for (let i = 0; i < 100 && (await redis.exists(key)) === 0; i += 1)
       await new Promise((r) => setTimeout(r, 10));
     const calls = km.calls;
@@ -116,8 +120,8 @@ describe('two-level validation cache', () => {
     const { validator } = validatorWith({ km, ttl: 60 });
     await validator.validate('t-short');
     await validator.validate('t-long');
-    const shortKey = `${prefix}tok:${tokenHash('t-short')}`;
-    const longKey = `${prefix}tok:${tokenHash('t-long')}`;
+    const shortKey = cacheKey(tokenHash('t-short'));
+    const longKey = cacheKey(tokenHash('t-long'));
     let shortTtl = -2;
     let longTtl = -2;
     for (let i = 0; i < 100 && (shortTtl < 0 || longTtl < 0); i += 1) {
@@ -139,7 +143,7 @@ describe('two-level validation cache', () => {
     const second = await validator.validate('t-unknown');
     assert.equal(second.valid, false);
     assert.equal(km.calls, calls);
-    const ttl = await redis.pttl(`${prefix}tok:${tokenHash('t-unknown')}`);
+    const ttl = await redis.pttl(cacheKey(tokenHash('t-unknown')));
     assert.ok(ttl <= 10_000, `negative ttl ${ttl}`);
   });
 
@@ -167,7 +171,7 @@ describe('two-level validation cache', () => {
     try {
       const km = new InMemoryIntrospector();
       km.register('t-noredis', appTokenClaims('c1', 'PRODUCTION'));
-      const { validator } = validatorWith({ km, shared: new RedisTokenCache(deadRedis, prefix) });
+      const { validator } = validatorWith({ km, shared: new RedisTokenCache(deadRedis, prefix, integrity) });
       const first = await validator.validate('t-noredis');
       assert.equal(first.valid, true);
       assert.equal(first.source, 'introspection');
@@ -207,7 +211,7 @@ describe('deny-list', () => {
     const { validator, denyList } = validatorWith({ km });
     assert.equal((await validator.validate('t-rev')).valid, true);
     const hash = tokenHash('t-rev');
-    const key = `${prefix}tok:${hash}`;
+    const key = cacheKey(hash);
     for (let i = 0; i < 100 && (await redis.exists(key)) === 0; i += 1)
       await new Promise((r) => setTimeout(r, 10));
     denyList.apply(makeEvent('token.revoked', { tokenHash: hash, clientId: 'c1', expiresAt: null }, 'test'));

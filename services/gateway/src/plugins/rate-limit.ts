@@ -13,6 +13,7 @@ import { configSchema } from '../config.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { GatewayContext, GatewayPlugin } from '../pipeline/plugin.ts';
 import { PRIORITY } from '../pipeline/plugin.ts';
+import { applicationLimitKey, subscriptionLimitKey } from '../ratelimit/keys.ts';
 import type { LimitSpec, RateLimitStore } from '../ratelimit/limiter.ts';
 import type { ReadModel, Tier } from '../readmodel/model.ts';
 import { cannotVerify } from './errors.ts';
@@ -32,7 +33,7 @@ export function rateLimitPlugin(
   metrics: GatewayMetrics,
   logger: Logger,
 ): GatewayPlugin {
-  const prefix = `${config.REDIS_KEY_PREFIX}rl:`;
+  const prefix = config.REDIS_KEY_PREFIX;
   return {
     name: 'rate-limit',
     priority: PRIORITY.rateLimit,
@@ -42,20 +43,23 @@ export function rateLimitPlugin(
       const { subscription, key, api } = ctx;
       if (!subscription || !key || !api) throw new Error('rate-limit plugin needs access checks');
       const limits: NamedLimit[] = [];
+      const app = key.application;
       const subTier = limitedTier(model, subscription.tier);
       if (subTier)
         limits.push({
           scope: 'subscription',
           tier: subTier,
-          spec: spec(`${prefix}sub:${subscription.subscriptionId}:${subTier.name}`, subTier),
+          spec: spec(
+            subscriptionLimitKey(prefix, app.applicationId, subscription.subscriptionId, subTier.name),
+            subTier,
+          ),
         });
-      const app = key.application;
       const appTier = app.tier ? limitedTier(model, app.tier) : undefined;
       if (appTier)
         limits.push({
           scope: 'application',
           tier: appTier,
-          spec: spec(`${prefix}app:${app.applicationId}:${appTier.name}`, appTier),
+          spec: spec(applicationLimitKey(prefix, app.applicationId, appTier.name), appTier),
         });
       if (limits.length === 0) return;
       return enforce(ctx, limits);

@@ -10,7 +10,7 @@
  * consume the other. Bound (docs/adr/0033): over any interval of length t, at most
  * `burst + t / T` requests are admitted.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../redis.ts';
 
 export interface LimitSpec {
   key: string;
@@ -79,12 +79,16 @@ end
 return out
 `;
 
-type GcraRedis = Redis & { porticoGcra(numKeys: number, ...args: Array<string | number>): Promise<number[]> };
+// KEYS must share one Cluster slot (ratelimit/keys.ts); the script is otherwise the same on one
+// server, Sentinel and Cluster (EVALSHA, EVAL again after NOSCRIPT on a promoted replica).
+type GcraRedis = RedisClient & {
+  porticoGcra(numKeys: number, ...args: Array<string | number>): Promise<number[]>;
+};
 
 export class RedisRateLimitStore implements RateLimitStore {
   private readonly redis: GcraRedis;
 
-  constructor(redis: Redis) {
+  constructor(redis: RedisClient) {
     if (!('porticoGcra' in redis)) redis.defineCommand('porticoGcra', { lua: GCRA });
     this.redis = redis as GcraRedis;
   }
