@@ -257,13 +257,16 @@ export async function runPorticoScenarios(options: PorticoBenchOptions): Promise
     }
 
     if (wanted('revocation-lag')) {
-      const third = await startExtraGateway(stack, 3, options.serverCpus);
-      try {
-        await accepted(`${third.url}${path}`, opaque); // its read model is loaded
-        results.push(await revocationLag(stack, [gw1, gw2, third.url], sandbox, path, options));
-      } finally {
-        await third.stop();
-      }
+      const third = await startExtraGateway(stack, 3, options.serverCpus).catch((err: Error) => err);
+      if (third instanceof Error)
+        results.push({ name: 'revocation-lag', description: 'revocation lag', error: third.message });
+      else
+        try {
+          await accepted(`${third.url}${path}`, opaque); // its read model is loaded
+          results.push(await revocationLag(stack, [gw1, gw2, third.url], sandbox, path, options));
+        } finally {
+          await third.stop();
+        }
     }
   } catch (err) {
     results.push({ name: 'portico', description: 'Portico scenarios', error: (err as Error).message });

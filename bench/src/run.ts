@@ -167,6 +167,7 @@ async function oneRun(): Promise<ScenarioResult[]> {
       [...only].some((n) => n.startsWith('portico-') || n.startsWith('key-manager') || n === 'revocation-lag')
     )
       scenarios.push(
+        // a stack that does not start fails this run's Portico scenarios, not the other runs
         ...(await runPorticoScenarios({
           durationSeconds,
           connections,
@@ -176,7 +177,9 @@ async function oneRun(): Promise<ScenarioResult[]> {
           ...(serverCpus ? { serverCpus } : {}),
           ...(loadCpus ? { loadCpus } : {}),
           log,
-        })),
+        }).catch((err: Error): ScenarioResult[] => [
+          { name: 'portico', description: 'Portico scenarios', error: `stack: ${err.message}` },
+        ])),
       );
   } finally {
     await Promise.all(running.map((r) => r.stop().catch(() => undefined)));
