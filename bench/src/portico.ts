@@ -68,7 +68,6 @@ export async function runPorticoScenarios(options: PorticoBenchOptions): Promise
       // JIT and connection pools warm up outside the measured run
       if (options.warmupSeconds > 0)
         await load({
-          ...opts,
           ...(options.loadCpus ? { cpus: options.loadCpus } : {}),
           ...opts,
           durationSeconds: options.warmupSeconds,
