@@ -25,7 +25,7 @@ infra: ## start only Kafka, Redis and FerretDB
 
 .PHONY: help setup up down test lint infra
 
-bench: ## benchmarks (gateway vs raw Node proxy and nginx, key-manager, revocation lag); report in bench/results/
+bench: ## benchmarks over BENCH_RUNS=3 runs (gateway vs minimal Node proxies, nginx; key-manager; scaling; revocation lag) into bench/results/
 	@scripts/setup.sh && scripts/setup-bench.sh && source scripts/lib.sh && scripts/infra.sh start && eval "$$(scripts/infra.sh env)" && node bench/src/run.ts
 
 .PHONY: bench

@@ -15,3 +15,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     rm -f /usr/sbin/policy-rc.d; die "apt-get install ${missing[*]} failed (see $LOGS/setup-bench.log)"; }
   rm -f /usr/sbin/policy-rc.d
 fi
+# What the bench runs, checked here rather than halfway through a run.
+command -v wrk >/dev/null || die "wrk is not installed (apt-get install wrk)"
+command -v nginx >/dev/null || die "nginx is not on PATH (apt-get install nginx-light; /usr/sbin must be on PATH)"
+command -v taskset >/dev/null || die "taskset is not installed (apt-get install util-linux)"

@@ -27,7 +27,7 @@ log "typecheck"
 if [ "$#" -gt 0 ]; then
   globs=("$@")
 else
-  globs=('libs/*/test/**/*.test.ts' 'services/*/test/**/*.test.ts' 'helm/test/**/*.test.ts' 'e2e/test/**/*.test.ts')
+  globs=('libs/*/test/**/*.test.ts' 'services/*/test/**/*.test.ts' 'helm/test/**/*.test.ts' 'bench/test/**/*.test.ts' 'e2e/test/**/*.test.ts')
 fi
 
 report="$RUN/test-report.txt"

@@ -5,15 +5,21 @@
  * - the gateway with an opaque token hitting the in-process cache, with the in-process cache
  *   reduced to one entry and 64 rotating tokens (Redis hits), and with a JWT;
  * - the key-manager's client_credentials tokens/s and introspections/s next to its /healthz;
- * - revocation lag: revoke answer -> first 401 on each of the two replicas;
- * - resident memory of each service right after its load.
+ * - scaling: the same load on one gateway replica and on two (nothing pinned: see placement.ts);
+ * - revocation lag: revoke answer -> first 401 on each of three replicas (the stack's two and
+ *   one started here);
+ * - resident memory of each service in the middle of its load.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Stack, StackService } from '@portico/e2e';
+import type { StackService } from '@portico/e2e';
 import { DEMO, seedDemo, startStack, storeSession } from '@portico/e2e';
+import { accepted, basic, cacheLookups, clientToken, lua } from './calls.ts';
+import { allCpus, pin, spreadScript } from './placement.ts';
+import { startExtraGateway } from './replica.ts';
 import type { ScenarioResult } from './report.ts';
+import { revocationLag } from './revocation.ts';
 import { rssOf } from './servers.ts';
 import type { LoadOptions } from './wrk.ts';
 import { load } from './wrk.ts';
@@ -29,57 +35,6 @@ export interface PorticoBenchOptions {
   /** Only these scenarios (run.ts --only); all when absent. */
   only?: Set<string>;
   log: (line: string) => void;
-}
-
-const basic = (id: string, secret: string) =>
-  `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-const lua = (s: string) => JSON.stringify(s); // a JSON string is a valid Lua string literal here
-
-async function clientToken(stack: Stack, clientId: string, secret: string): Promise<string> {
-  const res = await fetch(`${stack.keyManagerUrl}/token`, {
-    method: 'POST',
-    headers: { authorization: basic(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' },
-    body: 'grant_type=client_credentials',
-  });
-  const body = (await res.json()) as { access_token?: string };
-  if (!body.access_token) throw new Error(`client_credentials: ${res.status} ${JSON.stringify(body)}`);
-  return body.access_token;
-}
-
-async function status(url: string, token: string): Promise<number> {
-  const res = await fetch(url, {
-    headers: { authorization: `Bearer ${token}` },
-    signal: AbortSignal.timeout(5000),
-  });
-  await res.body?.cancel();
-  return res.status;
-}
-
-/** Polls until the gateway answers 200 (a new application reaches the read model through Kafka). */
-async function accepted(url: string, token: string): Promise<void> {
-  let last = 0;
-  for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
-    last = await status(url, token);
-    if (last === 200) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} still answers ${last} for a valid token`);
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-
-async function cacheLookups(adminUrl: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`${adminUrl}/metrics`)).text();
-  const out: Record<string, number> = {};
-  for (const m of text.matchAll(/^gateway_token_cache_lookups_total\{([^}]*)\} (\S+)$/gm)) {
-    const level = /level="([^"]+)"/.exec(m[1]!)?.[1];
-    const result = /result="([^"]+)"/.exec(m[1]!)?.[1];
-    out[`${level}-${result}`] = Number(m[2]);
-  }
-  return out;
 }
 
 export async function runPorticoScenarios(options: PorticoBenchOptions): Promise<ScenarioResult[]> {
@@ -104,7 +59,8 @@ export async function runPorticoScenarios(options: PorticoBenchOptions): Promise
   const run = async (
     name: string,
     description: string,
-    opts: Omit<LoadOptions, 'durationSeconds' | 'connections' | 'cpus'>,
+    // `cpus` and `threads` here override the load generator's usual placement
+    opts: Omit<LoadOptions, 'durationSeconds' | 'connections'>,
     extra: () => Promise<Record<string, number>> = async () => ({}),
   ) => {
     if (!wanted(name)) return;
@@ -112,10 +68,10 @@ export async function runPorticoScenarios(options: PorticoBenchOptions): Promise
       // JIT and connection pools warm up outside the measured run
       if (options.warmupSeconds > 0)
         await load({
+          ...(options.loadCpus ? { cpus: options.loadCpus } : {}),
           ...opts,
           durationSeconds: options.warmupSeconds,
           connections: options.connections,
-          ...(options.loadCpus ? { cpus: options.loadCpus } : {}),
         });
       const before = await extra();
       // resident memory sampled in the middle of the load
@@ -129,10 +85,10 @@ export async function runPorticoScenarios(options: PorticoBenchOptions): Promise
         (options.durationSeconds * 1000) / 2,
       );
       const result = await load({
+        ...(options.loadCpus ? { cpus: options.loadCpus } : {}),
         ...opts,
         durationSeconds: options.durationSeconds,
         connections: options.connections,
-        ...(options.loadCpus ? { cpus: options.loadCpus } : {}),
       });
       clearTimeout(sampler);
       const after = await extra();
@@ -272,7 +228,45 @@ export async function runPorticoScenarios(options: PorticoBenchOptions): Promise
       },
     );
 
-    if (wanted('revocation-lag')) results.push(await revocationLag(stack, sandbox, path, options));
+    // Scaling: both replicas fresh, then the same load (wrk -t2) on one of them and on both.
+    // Nothing pinned: a second replica on the server CPU alone could only share that CPU.
+    if (wanted('portico-scale-1-replica') || wanted('portico-scale-2-replicas')) {
+      await stack.stop('gateway-1', 'gateway-2');
+      await stack.start('gateway-1', 'gateway-2');
+      await accepted(`${gw1}${path}`, opaque);
+      await accepted(`${gw2}${path}`, opaque);
+      const placed = [stack.pid('gateway-1'), stack.pid('gateway-2'), stack.pid('demo-upstream')];
+      await pin(placed, allCpus());
+      const [p1, p2] = [gw1, gw2].map((u) => Number(new URL(u).port)) as [number, number];
+      const scaled = { headers: { authorization: `Bearer ${opaque}` }, threads: 2, cpus: allCpus() };
+      try {
+        await run(
+          'portico-scale-1-replica',
+          'the same load as portico-scale-2-replicas (wrk -t2) on one gateway replica; nothing pinned',
+          { ...scaled, url: `${gw1}${path}`, script: await spreadScript(join(dir, 'one.lua'), [p1, p1]) },
+        );
+        await run(
+          'portico-scale-2-replicas',
+          'wrk -t2, one thread (half the connections) per gateway replica; nothing pinned',
+          { ...scaled, url: `${gw1}${path}`, script: await spreadScript(join(dir, 'two.lua'), [p1, p2]) },
+        );
+      } finally {
+        if (options.serverCpus) await pin(placed, options.serverCpus);
+      }
+    }
+
+    if (wanted('revocation-lag')) {
+      const third = await startExtraGateway(stack, 3, options.serverCpus).catch((err: Error) => err);
+      if (third instanceof Error)
+        results.push({ name: 'revocation-lag', description: 'revocation lag', error: third.message });
+      else
+        try {
+          await accepted(`${third.url}${path}`, opaque); // its read model is loaded
+          results.push(await revocationLag(stack, [gw1, gw2, third.url], sandbox, path, options));
+        } finally {
+          await third.stop();
+        }
+    }
   } catch (err) {
     results.push({ name: 'portico', description: 'Portico scenarios', error: (err as Error).message });
   } finally {
@@ -280,69 +274,4 @@ export async function runPorticoScenarios(options: PorticoBenchOptions): Promise
     await rm(dir, { recursive: true, force: true });
   }
   return results;
-}
-
-/** Revoke (RFC 7009) a token both replicas hold as valid; time from the answer to the first 401 on each. */
-async function revocationLag(
-  stack: Stack,
-  client: { clientId: string; clientSecret: string },
-  path: string,
-  options: PorticoBenchOptions,
-): Promise<ScenarioResult> {
-  const name = 'revocation-lag';
-  const description = `revoke answer -> first 401 on each of two replicas and on both ("all replicas"), ${options.revocations} revocations (tokens cached as valid first)`;
-  const lags: number[][] = stack.gateways.map(() => []);
-  /** Per revocation: until the last replica refused (the promise is about every replica). */
-  const untilAll: number[] = [];
-  let lost = 0;
-  try {
-    for (let i = 0; i < options.revocations; i += 1) {
-      const token = await clientToken(stack, client.clientId, client.clientSecret);
-      for (const gw of stack.gateways)
-        if ((await status(`${gw}${path}`, token)) !== 200) throw new Error('token refused');
-      const res = await fetch(`${stack.keyManagerUrl}/token/revocation`, {
-        method: 'POST',
-        headers: {
-          authorization: basic(client.clientId, client.clientSecret),
-          'content-type': 'application/x-www-form-urlencoded',
-        },
-        body: new URLSearchParams({ token }),
-      });
-      await res.body?.cancel();
-      if (res.status !== 200) throw new Error(`revocation answered ${res.status}`);
-      const t0 = performance.now();
-      const each = await Promise.all(
-        stack.gateways.map(async (gw, r) => {
-          while (performance.now() - t0 < 10_000) {
-            if ((await status(`${gw}${path}`, token)) === 401) {
-              const lag = performance.now() - t0;
-              lags[r]!.push(lag);
-              return lag;
-            }
-          }
-          lost += 1;
-          return undefined;
-        }),
-      );
-      if (each.every((lag) => lag !== undefined)) untilAll.push(Math.max(...each));
-    }
-    const metrics: Record<string, number> = { lost };
-    lags.forEach((l, r) => {
-      const sorted = [...l].sort((a, b) => a - b);
-      metrics[`gateway-${r + 1} p50 ms`] = percentile(sorted, 50);
-      metrics[`gateway-${r + 1} p99 ms`] = percentile(sorted, 99);
-      metrics[`gateway-${r + 1} max ms`] = sorted.at(-1) ?? Number.NaN;
-    });
-    const all = [...untilAll].sort((a, b) => a - b);
-    metrics['all replicas p50 ms'] = percentile(all, 50);
-    metrics['all replicas p99 ms'] = percentile(all, 99);
-    metrics['all replicas max ms'] = all.at(-1) ?? Number.NaN;
-    metrics['revocations'] = options.revocations;
-    options.log(
-      `${name}: until every replica refuses p50 ${metrics['all replicas p50 ms']?.toFixed(1)} / p99 ${metrics['all replicas p99 ms']?.toFixed(1)} ms, lost ${lost}`,
-    );
-    return { name, description, metrics };
-  } catch (err) {
-    return { name, description, error: (err as Error).message };
-  }
 }

@@ -3,11 +3,21 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, freemem, release, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { toMarkdown } from './markdown.ts';
 import type { LoadResult } from './wrk.ts';
+
+/** What one run measured for a scenario (`runs` of an aggregated scenario). */
+export interface RunValues {
+  load?: LoadResult;
+  metrics?: Record<string, number>;
+  rssBytes?: Record<string, number>;
+  error?: string;
+}
 
 export interface ScenarioResult {
   name: string;
   description: string;
+  /** In an aggregated report: the median of the runs (failure counts: the worst run). */
   load?: LoadResult;
   /** Extra numbers a scenario measures (tokens/s, revocation lag, …). */
   metrics?: Record<string, number>;
@@ -15,6 +25,8 @@ export interface ScenarioResult {
   /** Why a scenario cannot run at all (a missing feature), reported as such. */
   unsupported?: string;
   error?: string;
+  /** Every run's own values, in run order (aggregated reports only). */
+  runs?: RunValues[];
 }
 
 export interface Report {
@@ -23,7 +35,12 @@ export interface Report {
   settings: Record<string, unknown>;
   machine: Record<string, unknown>;
   scenarios: ScenarioResult[];
+  /** The median over the runs of each run's own ratio. */
   ratios: Record<string, number>;
+  /** Each ratio per run, in run order. */
+  ratioRuns?: Record<string, number[]>;
+  /** The fastest minimal Node proxy of each run (null: none measured). */
+  fastestNodeProxy?: (string | null)[];
 }
 
 /** First line of a tool's version (nginx -v prints to stderr, wrk -v exits non-zero). */
@@ -45,70 +62,6 @@ export function machineFacts(): Record<string, unknown> {
     nginx: version('nginx', ['-v']),
     wrk: version('wrk', ['-v']).replace(/\s+Copyright.*/, ''),
   };
-}
-
-const fmt = (n: number | undefined, digits = 2) => (n === undefined ? '–' : n.toFixed(digits));
-
-export function toMarkdown(report: Report): string {
-  const lines = [
-    `# Portico benchmark — ${report.startedAt}`,
-    '',
-    `Machine: ${String(report.machine['cpuCount'])} × ${String(report.machine['cpuModel'])}, ` +
-      `${String(report.machine['memoryTotalMiB'])} MiB, Node ${String(report.machine['node'])}, ` +
-      `${String(report.machine['nginx'])}, ${String(report.machine['wrk'])}.`,
-    `Settings: ${JSON.stringify(report.settings)}`,
-    '',
-    '## HTTP load (wrk, loopback)',
-    '',
-    '| scenario | req/s | p50 ms | p75 ms | p90 ms | p99 ms | non-2xx | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-  ];
-  for (const s of report.scenarios.filter((x) => x.load)) {
-    const l = s.load!;
-    lines.push(
-      `| ${s.name} | ${fmt(l.requestsPerSecond, 0)} | ${fmt(l.latencyMs.p50, 3)} | ${fmt(l.latencyMs.p75, 3)} | ` +
-        `${fmt(l.latencyMs.p90, 3)} | ${fmt(l.latencyMs.p99, 3)} | ${l.non2xx} | ${l.socketErrors} |`,
-    );
-  }
-  const other = report.scenarios.filter((x) => x.metrics);
-  if (other.length > 0) {
-    lines.push('', '## Other measurements', '');
-    for (const s of other) {
-      lines.push(
-        `- **${s.name}** (${s.description}): ${Object.entries(s.metrics!)
-          .map(([k, v]) => `${k} ${fmt(v)}`)
-          .join(', ')}`,
-      );
-    }
-  }
-  const mem = report.scenarios.filter((x) => x.rssBytes);
-  if (mem.length > 0) {
-    lines.push('', '## Resident memory after load', '');
-    for (const s of mem) {
-      lines.push(
-        `- ${s.name}: ${Object.entries(s.rssBytes!)
-          .map(([k, v]) => `${k} ${(v / 2 ** 20).toFixed(1)} MiB`)
-          .join(', ')}`,
-      );
-    }
-  }
-  if (Object.keys(report.ratios).length > 0) {
-    lines.push('', '## Ratios', '');
-    for (const [k, v] of Object.entries(report.ratios)) lines.push(`- ${k}: ${fmt(v, 3)}`);
-  }
-  const unsupported = report.scenarios.filter((x) => x.unsupported);
-  if (unsupported.length > 0) {
-    lines.push('', '## Not measurable (feature missing)', '');
-    for (const s of unsupported) lines.push(`- ${s.name}: ${s.unsupported}`);
-  }
-  const failed = report.scenarios.filter((x) => x.error);
-  if (failed.length > 0) {
-    lines.push('', '## Scenarios that did not run', '');
-    for (const s of failed) lines.push(`- ${s.name}: ${s.error}`);
-  }
-  lines.push('', 'Scenario descriptions:', '');
-  for (const s of report.scenarios) lines.push(`- **${s.name}**: ${s.description}`);
-  return `${lines.join('\n')}\n`;
 }
 
 export async function writeReport(dir: string, report: Report): Promise<{ md: string; json: string }> {

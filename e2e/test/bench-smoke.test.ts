@@ -16,6 +16,8 @@ const run = promisify(execFile);
 const EXPECTED = [
   'direct',
   'raw-node-proxy',
+  'raw-undici-proxy',
+  'http-proxy-middleware',
   'nginx',
   'portico-auth-off',
   'portico-opaque-l1',
@@ -24,6 +26,8 @@ const EXPECTED = [
   'key-manager-healthz',
   'key-manager-client-credentials',
   'key-manager-introspection',
+  'portico-scale-1-replica',
+  'portico-scale-2-replicas',
   'revocation-lag',
 ];
 
@@ -36,7 +40,9 @@ interface Scenario {
   error?: string;
 }
 
-test('bench smoke: every scenario runs and the report is written', async (t) => {
+// Longer than the suite's default: three baselines, a restart of both replicas for the scaling
+// pair and a third replica for the revocation lag, on a machine the other tests keep busy.
+test('bench smoke: every scenario runs and the report is written', { timeout: 420_000 }, async (t) => {
   const root = repoRoot();
   // wrk and nginx from Debian (a no-op once installed; `make test` does not install them otherwise)
   await run('bash', [join(root, 'scripts/setup-bench.sh')], { timeout: 170_000 });
@@ -56,7 +62,7 @@ test('bench smoke: every scenario runs and the report is written', async (t) => 
       '--out',
       out,
     ],
-    { cwd: root, env: process.env, timeout: 170_000, maxBuffer: 8 * 2 ** 20 },
+    { cwd: root, env: process.env, timeout: 240_000, maxBuffer: 8 * 2 ** 20 },
   ).catch((err: { stderr?: string; message: string }) => {
     throw new Error(`bench smoke failed: ${err.message}\n${err.stderr ?? ''}`);
   });
@@ -64,6 +70,7 @@ test('bench smoke: every scenario runs and the report is written', async (t) => 
     settings: { smoke: boolean };
     machine: Record<string, unknown>;
     scenarios: Scenario[];
+    ratios: Record<string, number>;
   };
   const markdown = await readFile(join(out, 'latest.md'), 'utf8');
   assert.equal(report.settings.smoke, true);
@@ -80,6 +87,7 @@ test('bench smoke: every scenario runs and the report is written', async (t) => 
     if (s.name === 'revocation-lag') {
       assert.equal(s.metrics?.['lost'], 0, 'no revocation lost');
       assert.equal(s.metrics?.['revocations'], 3);
+      assert.ok((s.metrics?.['gateway-3 p50 ms'] ?? 0) > 0, 'measured on three replicas');
       continue;
     }
     assert.ok((s.load?.requests ?? 0) > 0, `${s.name} sent requests`);
@@ -89,6 +97,11 @@ test('bench smoke: every scenario runs and the report is written', async (t) => 
       `${s.name}: resident memory measured`,
     );
   }
+  assert.ok(
+    report.ratios['portico-scale-2-replicas / portico-scale-1-replica (req/s)'],
+    'the scaling ratio is reported',
+  );
+  assert.ok(report.ratios['portico-opaque-l1 / fastest Node proxy (req/s)'], 'the primary ratio is reported');
   const redis = report.scenarios.find((s) => s.name === 'portico-opaque-redis');
   assert.ok((redis?.metrics?.['l2-hit'] ?? 0) > 0, 'the Redis scenario really hits Redis');
 });
