@@ -101,7 +101,9 @@ export function usageBatchId(replicaId: string, instanceId: string, windowStart:
   return `${replicaId}:${instanceId}:${windowStart.toISOString()}`;
 }
 
-export function usageRowKey(r: Pick<UsageRow, 'applicationId' | 'keyType' | 'apiId' | 'statusClass'>): string {
+export function usageRowKey(
+  r: Pick<UsageRow, 'applicationId' | 'keyType' | 'apiId' | 'statusClass'>,
+): string {
   return `${r.applicationId ?? '-'}|${r.keyType ?? '-'}|${r.apiId ?? '-'}|${r.statusClass}`;
 }
 

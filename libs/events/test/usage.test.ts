@@ -63,10 +63,19 @@ test('quantiles of an empty histogram are null; the overflow bucket answers its 
 });
 
 test('status classes keep 401/403 and 429 apart from other 4xx', () => {
-  assert.deepEqual(
-    [200, 204, 302, 400, 401, 403, 404, 429, 500, 502, 503].map(usageStatusClass),
-    ['2xx', '2xx', '3xx', '4xx', '401/403', '401/403', '4xx', '429', '5xx', '5xx', '5xx'],
-  );
+  assert.deepEqual([200, 204, 302, 400, 401, 403, 404, 429, 500, 502, 503].map(usageStatusClass), [
+    '2xx',
+    '2xx',
+    '3xx',
+    '4xx',
+    '401/403',
+    '401/403',
+    '4xx',
+    '429',
+    '5xx',
+    '5xx',
+    '5xx',
+  ]);
 });
 
 test('a usage batch validates, is keyed by replica, and rows must add up', () => {

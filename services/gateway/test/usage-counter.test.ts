@@ -29,18 +29,15 @@ test('requests fold into one row per application, key type, API and status class
   c.record(sample({ status: 404, apiId: null, applicationId: null, keyType: null, clientId: null }));
   const { rows } = c.snapshot();
   const byKey = new Map(rows.map((r) => [r.key, r]));
-  assert.deepEqual(
-    [...byKey.keys()].sort(),
-    [
-      '-|-|-|4xx',
-      '-|-|api_1|401/403',
-      'app_1|PRODUCTION|api_1|2xx',
-      'app_1|PRODUCTION|api_1|401/403',
-      'app_1|PRODUCTION|api_1|429',
-      'app_1|PRODUCTION|api_1|5xx',
-      'app_1|SANDBOX|api_1|2xx',
-    ],
-  );
+  assert.deepEqual([...byKey.keys()].sort(), [
+    '-|-|-|4xx',
+    '-|-|api_1|401/403',
+    'app_1|PRODUCTION|api_1|2xx',
+    'app_1|PRODUCTION|api_1|401/403',
+    'app_1|PRODUCTION|api_1|429',
+    'app_1|PRODUCTION|api_1|5xx',
+    'app_1|SANDBOX|api_1|2xx',
+  ]);
   const ok = byKey.get('app_1|PRODUCTION|api_1|2xx');
   assert.equal(ok?.requests, 2);
   assert.equal(ok?.latencySumMs, 43);
@@ -57,8 +54,18 @@ test('last use is the latest request per OAuth client', () => {
   assert.deepEqual(
     lastUsed.sort((a, b) => a.clientId.localeCompare(b.clientId)),
     [
-      { clientId: 'client-prod', applicationId: 'app_1', keyType: 'PRODUCTION', at: new Date(5_000).toISOString() },
-      { clientId: 'client-sandbox', applicationId: 'app_1', keyType: 'SANDBOX', at: new Date(3_000).toISOString() },
+      {
+        clientId: 'client-prod',
+        applicationId: 'app_1',
+        keyType: 'PRODUCTION',
+        at: new Date(5_000).toISOString(),
+      },
+      {
+        clientId: 'client-sandbox',
+        applicationId: 'app_1',
+        keyType: 'SANDBOX',
+        at: new Date(3_000).toISOString(),
+      },
     ],
   );
 });

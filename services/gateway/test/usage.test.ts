@@ -195,18 +195,15 @@ describe('usage counting at the gateway', () => {
       message: 'usage batches did not arrive',
     });
     await new Promise((r) => setTimeout(r, 1500)); // one more window: nothing else may come
-    assert.deepEqual(
-      Object.fromEntries([...totals(seen.batches)].sort(([a], [b]) => a.localeCompare(b))),
-      {
-        '-|-|-|4xx': 1,
-        '-|-|api_twitter|401/403': 2,
-        'app_1|PRODUCTION|api_refused|5xx': 1,
-        'app_1|PRODUCTION|api_twitter|2xx': 3,
-        'app_1|PRODUCTION|api_twitter|429': 2,
-        'app_1|PRODUCTION|api_twitter|5xx': 1,
-        'app_1|SANDBOX|api_noSandbox|401/403': 1,
-      },
-    );
+    assert.deepEqual(Object.fromEntries([...totals(seen.batches)].sort(([a], [b]) => a.localeCompare(b))), {
+      '-|-|-|4xx': 1,
+      '-|-|api_twitter|401/403': 2,
+      'app_1|PRODUCTION|api_refused|5xx': 1,
+      'app_1|PRODUCTION|api_twitter|2xx': 3,
+      'app_1|PRODUCTION|api_twitter|429': 2,
+      'app_1|PRODUCTION|api_twitter|5xx': 1,
+      'app_1|SANDBOX|api_noSandbox|401/403': 1,
+    });
     for (const b of seen.batches) {
       assert.equal(b.id, b.data.batchId);
       assert.equal(b.data.replicaId, gw.name);
@@ -220,7 +217,8 @@ describe('usage counting at the gateway', () => {
     }
     assert.equal(new Set(seen.batches.map((b) => b.id)).size, seen.batches.length, 'batch ids are unique');
     const lastUsed = new Map<string, string>();
-    for (const b of seen.batches) for (const u of b.data.lastUsed) lastUsed.set(u.clientId, u.applicationId ?? '');
+    for (const b of seen.batches)
+      for (const u of b.data.lastUsed) lastUsed.set(u.clientId, u.applicationId ?? '');
     assert.deepEqual(Object.fromEntries(lastUsed), { 'client-prod': 'app_1', 'client-sandbox': 'app_1' });
   });
 
@@ -273,16 +271,21 @@ describe('usage counting while Kafka is away', () => {
   test('a Kafka outage fails no request, and the batches arrive once Kafka is back', async () => {
     const prefix = `${uniqueName('usage-outage')}.`;
     const bus = new EventBus({ brokers: [kafka.url], clientId: 'usage-test', logger: testLogger() });
-    await bus.ensureTopics(topicSpecs(topicNames(prefix), { revocationRetentionMs: 3600_000, partitions: 1 }));
+    await bus.ensureTopics(
+      topicSpecs(topicNames(prefix), { revocationRetentionMs: 3600_000, partitions: 1 }),
+    );
     const gw = await replica(kafka.url, prefix);
     await gw.start();
     const prod = await jwt('client-prod', 'PRODUCTION');
     assert.equal(await call(gw, '/nosandbox/1.0.0/ok', prod), 200); // creates the usage topic
-    await waitFor(async () => metricValue(await metricsText(gw), 'gateway_usage_batches_published_total') >= 1, {
-      timeoutMs: 20_000,
-      intervalMs: 200,
-      message: 'first batch not published',
-    }).catch((err: Error) => {
+    await waitFor(
+      async () => metricValue(await metricsText(gw), 'gateway_usage_batches_published_total') >= 1,
+      {
+        timeoutMs: 20_000,
+        intervalMs: 200,
+        message: 'first batch not published',
+      },
+    ).catch((err: Error) => {
       throw new Error(`${err.message}\n${gw.logTail(200)}`);
     });
 
@@ -291,12 +294,18 @@ describe('usage counting while Kafka is away', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 3; i += 1) statuses.push(await call(gw, '/nosandbox/1.0.0/ok', prod)); // tier: 4 in all
     assert.deepEqual(statuses, [200, 200, 200]);
-    assert.ok(Date.now() - started < 3000, `requests were held while Kafka was down (${Date.now() - started} ms)`);
-    await waitFor(async () => metricValue(await metricsText(gw), 'gateway_usage_publish_failures_total') >= 1, {
-      timeoutMs: 20_000,
-      intervalMs: 250,
-      message: 'no publish attempt failed while Kafka was down',
-    });
+    assert.ok(
+      Date.now() - started < 3000,
+      `requests were held while Kafka was down (${Date.now() - started} ms)`,
+    );
+    await waitFor(
+      async () => metricValue(await metricsText(gw), 'gateway_usage_publish_failures_total') >= 1,
+      {
+        timeoutMs: 20_000,
+        intervalMs: 250,
+        message: 'no publish attempt failed while Kafka was down',
+      },
+    );
     assert.ok(metricValue(await metricsText(gw), 'gateway_usage_batches_pending') >= 1);
 
     await kafka.start();

@@ -30,7 +30,10 @@ interface Row {
 
 export class UsageCounter {
   private readonly rows = new Map<string, Row>();
-  private readonly lastUsed = new Map<string, { applicationId: string | null; keyType: KeyType | null; at: number }>();
+  private readonly lastUsed = new Map<
+    string,
+    { applicationId: string | null; keyType: KeyType | null; at: number }
+  >();
 
   record(s: UsageSample): void {
     const statusClass = usageStatusClass(s.status);
@@ -73,7 +76,12 @@ export class UsageCounter {
     }
     const lastUsed: UsageLastUsed[] = [];
     for (const [clientId, u] of this.lastUsed) {
-      lastUsed.push({ clientId, applicationId: u.applicationId, keyType: u.keyType, at: new Date(u.at).toISOString() });
+      lastUsed.push({
+        clientId,
+        applicationId: u.applicationId,
+        keyType: u.keyType,
+        at: new Date(u.at).toISOString(),
+      });
     }
     return { rows, lastUsed };
   }
