@@ -1,9 +1,11 @@
-/** The in-memory usage counter alone (no Kafka): rows, classes, histograms and last uses. */
+/** The in-memory usage counter alone (no Kafka): rows, classes, histograms and last uses; its config. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ConfigError, loadConfig } from '@portico/core';
 import { latencyBucket } from '@portico/events';
 import type { UsageSample } from '../src/analytics/counter.ts';
 import { UsageCounter } from '../src/analytics/counter.ts';
+import { configSchema } from '../src/config.ts';
 
 const sample = (s: Partial<UsageSample>): UsageSample => ({
   applicationId: 'app_1',
@@ -68,4 +70,21 @@ test('last use is the latest request per OAuth client', () => {
       },
     ],
   );
+});
+
+test('ANALYTICS_FLUSH_INTERVAL_MS must divide the minute, and analytics is on by default', () => {
+  assert.equal(loadConfig(configSchema, {}).ANALYTICS_ENABLED, true);
+  assert.equal(loadConfig(configSchema, {}).ANALYTICS_FLUSH_INTERVAL_MS, 60_000);
+  assert.equal(
+    loadConfig(configSchema, { ANALYTICS_FLUSH_INTERVAL_MS: '1000' }).ANALYTICS_FLUSH_INTERVAL_MS,
+    1000,
+  );
+  assert.equal(loadConfig(configSchema, { ANALYTICS_ENABLED: 'false' }).ANALYTICS_ENABLED, false);
+  for (const bad of ['7000', '50', '120000', 'soon']) {
+    assert.throws(
+      () => loadConfig(configSchema, { ANALYTICS_FLUSH_INTERVAL_MS: bad }),
+      (err: Error) => err instanceof ConfigError && /ANALYTICS_FLUSH_INTERVAL_MS/.test(err.message),
+      bad,
+    );
+  }
 });
