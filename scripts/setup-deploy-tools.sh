@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the deployment tools the chart tests run (helm, kustomize, kubecheck) into .tools/bin,
+# Installs the deployment tools the chart tests run (helm, kustomize, kubecheck, promtool) into .tools/bin,
 # built from the Go module proxy with the machine's Go. Idempotent: a tool already at the pinned version is
 # left alone. The versions are pinned here and nowhere else (ADR 0041).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -7,26 +7,28 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 HELM_VERSION="v3.22.0"
 # v5.8.3 needs Go 1.27; v5.8.2 builds with the Go 1.26 this machine has.
 KUSTOMIZE_VERSION="v5.8.2"
+# Prometheus 3.16.0 (its Go module versions are v0.3xx): promtool unit-tests the chart's alert rules.
+PROMETHEUS_VERSION="v0.316.0"
 
 bin="$TOOLS/bin"
 mkdir -p "$bin"
-command -v go >/dev/null 2>&1 || die "go is needed to build helm and kustomize (install the Go toolchain)"
+command -v go >/dev/null 2>&1 || die "go is needed to build helm, kustomize and promtool (install the Go toolchain)"
 
 # `go version -m` reads the module version a binary was built from; a stamp beside it records the
 # flags (-trimpath keeps them out of the binary), so a re-run knows whether to build again.
-has_build() { # <binary> <module path> <version> <ldflags>
-  [ -x "$1" ] && [ "$(cat "$1.build" 2>/dev/null)" = "$3 $4" ] &&
+has_build() { # <binary> <module path> <version> <ldflags> [build tags]
+  [ -x "$1" ] && [ "$(cat "$1.build" 2>/dev/null)" = "$3 $4${5:+ tags=$5}" ] &&
     go version -m "$1" 2>/dev/null | grep -qF "$(printf 'mod\t%s\t%s' "$2" "$3")"
 }
 
-install_tool() { # <binary name> <module path> <package path> <version> [ldflags]
-  local name="$1" module="$2" pkg="$3" version="$4" ldflags="${5:-}"
-  if has_build "$bin/$name" "$module" "$version" "$ldflags"; then return 0; fi
+install_tool() { # <binary name> <module path> <package path> <version> [ldflags] [build tags]
+  local name="$1" module="$2" pkg="$3" version="$4" ldflags="${5:-}" tags="${6:-}"
+  if has_build "$bin/$name" "$module" "$version" "$ldflags" "$tags"; then return 0; fi
   log "building $name $version from the Go module proxy (a few minutes the first time)"
   # -trimpath keeps the binary free of local paths; CGO off gives a static binary.
-  CGO_ENABLED=0 GOBIN="$bin" GOFLAGS="-buildvcs=false -trimpath" go install -ldflags "$ldflags" "$pkg@$version"
-  printf '%s %s' "$version" "$ldflags" >"$bin/$name.build"
-  has_build "$bin/$name" "$module" "$version" "$ldflags" || die "$name $version did not install"
+  CGO_ENABLED=0 GOBIN="$bin" GOFLAGS="-buildvcs=false -trimpath" go install -ldflags "$ldflags" -tags "$tags" "$pkg@$version"
+  printf '%s %s%s' "$version" "$ldflags" "${tags:+ tags=$tags}" >"$bin/$name.build"
+  has_build "$bin/$name" "$module" "$version" "$ldflags" "$tags" || die "$name $version did not install"
 }
 
 # What helm's own Makefile stamps in: its version, and the Kubernetes version that `helm template`
@@ -36,6 +38,9 @@ helm_ldflags+=" -X helm.sh/helm/v3/pkg/chartutil.k8sVersionMajor=1 -X helm.sh/he
 helm_ldflags+=" -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMajor=1 -X helm.sh/helm/v3/pkg/lint/rules.k8sVersionMinor=37"
 install_tool helm helm.sh/helm/v3 helm.sh/helm/v3/cmd/helm "$HELM_VERSION" "$helm_ldflags"
 install_tool kustomize sigs.k8s.io/kustomize/kustomize/v5 sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION"
+# remove_all_sd: without the cloud service-discovery plugins (AWS, Azure, GCE, Kubernetes...), which
+# checking and unit-testing rules never uses; it builds in a fraction of the time.
+install_tool promtool github.com/prometheus/prometheus github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_VERSION" "" remove_all_sd
 # kubecheck (helm/test/kubecheck): strict decoding with Kubernetes' own Go types. Rebuilt when its
 # sources change; its dependencies are pinned by its go.sum.
 kubecheck_src="$ROOT/helm/test/kubecheck"
@@ -45,4 +50,4 @@ if [ ! -x "$bin/kubecheck" ] || [ "$(cat "$bin/kubecheck.build" 2>/dev/null)" !=
   (cd "$kubecheck_src" && CGO_ENABLED=0 GOFLAGS="-buildvcs=false -trimpath -mod=readonly" go build -o "$bin/kubecheck" .)
   printf '%s' "$kubecheck_id" >"$bin/kubecheck.build"
 fi
-log "deploy tools ready: $("$bin/helm" version --short), kustomize $("$bin/kustomize" version)"
+log "deploy tools ready: $("$bin/helm" version --short), kustomize $("$bin/kustomize" version), promtool $PROMETHEUS_VERSION"

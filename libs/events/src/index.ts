@@ -4,3 +4,4 @@ export * from './kafka.ts';
 export * from './schemas.ts';
 export * from './snapshot.ts';
 export * from './topics.ts';
+export * from './usage.ts';

@@ -5,6 +5,7 @@
  * (see `eventKey`). Documented in docs/events.md; change both together.
  */
 import { z } from 'zod';
+import { usageBatch } from './usage.ts';
 
 export const keyTypeSchema = z.enum(['PRODUCTION', 'SANDBOX']);
 export type KeyType = z.infer<typeof keyTypeSchema>;
@@ -215,6 +216,7 @@ export const anyEvent = z.discriminatedUnion('type', [
   ...applicationEvent.options,
   ...subscriptionEvent.options,
   ...catalogEvent.options,
+  usageBatch,
 ]);
 export type PorticoEvent = z.infer<typeof anyEvent>;
 export type EventType = PorticoEvent['type'];
@@ -248,5 +250,7 @@ export function eventKey(event: PorticoEvent): string {
     case 'tier.upserted':
     case 'tier.deleted':
       return `tier:${event.data.name}`;
+    case 'usage.batch':
+      return event.data.replicaId;
   }
 }

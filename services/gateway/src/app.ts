@@ -8,6 +8,7 @@
 import type { HealthCheck, Logger, Metrics } from '@portico/core';
 import { createHttpApp } from '@portico/core';
 import type { Express, NextFunction, Request, Response } from 'express';
+import type { UsageHook } from './analytics/hook.ts';
 import type { GatewayMetrics } from './metrics.ts';
 import type { GatewayContext, GatewayPlugin } from './pipeline/plugin.ts';
 import type { BackendJwtSigner } from './proxy/backend-jwt.ts';
@@ -20,6 +21,8 @@ export interface GatewayServices {
   plugins: GatewayPlugin[];
   signer: BackendJwtSigner;
   isDraining?: () => boolean;
+  /** Usage counting (absent when ANALYTICS_ENABLED=false). */
+  usage?: UsageHook;
 }
 
 /** The gateway's public app. Does not listen. */
@@ -33,7 +36,7 @@ export function createApp(services: GatewayServices): Express {
       exposeMetrics: false,
     },
     (app) => {
-      app.use(runPlugins(services.plugins, services.gatewayMetrics));
+      app.use(runPlugins(services.plugins, services.gatewayMetrics, services.usage));
     },
   );
 }
@@ -56,7 +59,7 @@ export function createAdminApp(services: GatewayServices): Express {
   );
 }
 
-function runPlugins(plugins: GatewayPlugin[], metrics: GatewayMetrics) {
+function runPlugins(plugins: GatewayPlugin[], metrics: GatewayMetrics, usage?: UsageHook) {
   return (req: Request, res: Response, next: NextFunction) => {
     const started = process.hrtime.bigint();
     const ctx: GatewayContext = { req, res, upstreamHeaders: {} };
@@ -66,6 +69,7 @@ function runPlugins(plugins: GatewayPlugin[], metrics: GatewayMetrics) {
       metrics.requests.inc({ api, status: String(res.statusCode) });
       metrics.gatewayLatency.observe({ api }, Math.max(0, total - (ctx.upstreamSeconds ?? 0)));
       if (ctx.upstreamSeconds !== undefined) metrics.upstreamLatency.observe({ api }, ctx.upstreamSeconds);
+      usage?.(ctx, res.statusCode, total);
     });
     runFrom(plugins, 0, ctx, next);
   };

@@ -105,6 +105,15 @@ export const configSchema = z.object({
 
   /** When Redis cannot be asked: `open` lets requests through, `closed` answers 503. */
   RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
+
+  /** Count usage per application, API and status class and publish it to Kafka (docs/adr/0080). */
+  ANALYTICS_ENABLED: bool(true),
+  /** Length of a usage window, one batch each; divides the minute so no window spans two. */
+  ANALYTICS_FLUSH_INTERVAL_MS: positiveInt(60_000).refine((ms) => ms >= 100 && 60_000 % ms === 0, {
+    message: 'must be at least 100 and divide 60000 (e.g. 60000, 30000, 1000)',
+  }),
+  /** Unsent batches kept while Kafka cannot be reached; beyond it the oldest is dropped. */
+  ANALYTICS_MAX_PENDING_BATCHES: positiveInt(60),
 });
 
 export type Config = z.infer<typeof configSchema>;

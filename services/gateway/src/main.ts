@@ -8,6 +8,8 @@ import type { HealthCheck } from '@portico/core';
 import { ConfigError, listen, runService } from '@portico/core';
 import type { RunningConsumer } from '@portico/events';
 import { EventBus, topicNames } from '@portico/events';
+import { usageHook } from './analytics/hook.ts';
+import { startUsageReporter } from './analytics/start.ts';
 import { createAdminApp, createApp } from './app.ts';
 import { sharedTokenCache } from './auth/cache.ts';
 import { HttpIntrospector } from './auth/introspection.ts';
@@ -138,6 +140,12 @@ await runService('gateway', configSchema, async ({ config, logger, metrics, life
   gatewayMetrics.lagSources.set('revocations', () => revocations?.lag() ?? 0);
   gatewayMetrics.lagSources.set('entities', () => entities?.lag() ?? 0);
 
+  // Registered before the listeners: runs after they have drained, so the last window is complete.
+  const usage = config.ANALYTICS_ENABLED
+    ? await startUsageReporter(config, { replicaId: replica, metrics, logger })
+    : undefined;
+  lifecycle.onStop('usage-analytics', () => usage?.stop());
+
   const upstreams = createForwarder(config.UPSTREAM_TIMEOUT_MS);
   lifecycle.onStop('upstream-connections', () => upstreams.close());
 
@@ -148,6 +156,7 @@ await runService('gateway', configSchema, async ({ config, logger, metrics, life
     readiness,
     signer,
     isDraining: lifecycle.isDraining,
+    ...(usage ? { usage: usageHook(usage, (clientId) => model.keyForClient(clientId)) } : {}),
     plugins: gatewayPlugins(config, {
       model,
       validator,
