@@ -80,7 +80,7 @@ apis:
   - name: Twitter
     version: 1.0.0
     context: /twitter/1.0.0
-    description: Search recent posts (the seed's example API), served by the local demo upstream.
+    description: Search recent posts (the example API of WSO2 API Manager's Generate Access Tokens page), served by the local demo upstream.
     productionUrl: $UPSTREAM_URL/production
     sandboxUrl: $UPSTREAM_URL/sandbox
     lifecycle: PUBLISHED

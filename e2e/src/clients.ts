@@ -50,7 +50,7 @@ export async function curl(
   return { status: Number(/^HTTP\/[\d.]+ (\d{3})/.exec(statusLine)?.[1] ?? 0), body, headers };
 }
 
-/** The gateway call of the seed: Authorization and, when given, the client domain header. */
+/** The gateway call of WSO2's Generate Access Tokens page: Authorization and, when given, the client domain header. */
 export function callApi(
   gatewayUrl: string,
   path: string,

@@ -3,7 +3,7 @@
  * One process serves two "backends": /production/... and /sandbox/... (the demo API's
  * production and sandbox endpoint URLs). Every answer echoes what the upstream received, so
  * tests can check what the gateway forwarded (and what it stripped). `/…/search.atom` answers
- * a small Atom feed, as the seed's Twitter example does.
+ * a small Atom feed, as the Twitter example of WSO2 API Manager's Generate Access Tokens page does.
  *
  * Run: node e2e/src/demo-upstream.ts [port]   (default 8085, or DEMO_UPSTREAM_PORT)
  */

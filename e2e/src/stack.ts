@@ -20,7 +20,7 @@ export type StackService = 'demo-upstream' | 'key-manager' | 'store' | 'gateway-
 export interface Stack {
   name: string;
   runDir: string;
-  /** PORTICO_* lines of `services.sh env` and of the seed (the demo.env of this stack). */
+  /** PORTICO_* lines of `services.sh env` and of the demo seeding (the demo.env of this stack). */
   env: Record<string, string>;
   /** The generated secrets.env of this stack (admin token, demo passwords, ...). */
   secrets: Record<string, string>;

@@ -101,8 +101,8 @@ after(async () => {
   await stack?.close();
 });
 
-describe('journey 1: the seed flow', () => {
-  it('make up wrote every PORTICO_* setting of demo.env, the seed is idempotent', async () => {
+describe('journey 1: the Generate Access Tokens flow', () => {
+  it('make up wrote every PORTICO_* setting of demo.env, the demo seeding is idempotent', async () => {
     for (const name of [
       'PORTICO_GATEWAY_URL',
       'PORTICO_GATEWAY_URLS',

@@ -95,7 +95,7 @@ describe('allowed domains', () => {
       checkDomain(allowed, { origin: 'https://evil.io', referer: 'https://app.example.com/' }, names),
       'denied',
     );
-    // A configurable header name, as the seed's `domain` header.
+    // A configurable header name, as WSO2 API Manager's `domain` header.
     assert.equal(checkDomain(allowed, { domain: 'app.example.com' }, ['domain']), 'allowed');
   });
 });

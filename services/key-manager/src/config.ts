@@ -35,7 +35,7 @@ export const configSchema = z.object({
   PERSISTENCE_ENCRYPTION_KEYS: z.string().default(''),
   /** Per-partition keyrings `A:kid:base64,...` (first key of each partition encrypts). */
   PARTITION_ENCRYPTION_KEYS: z.string().default(''),
-  /** The seed's EncryptPersistedTokens; only effective with a keyring. */
+  /** WSO2 API Manager's EncryptPersistedTokens; only effective with a keyring. */
   ENCRYPT_PERSISTED_TOKENS: bool(true),
   /** Cookie signing keys (csv). Empty = random per process (dev only; breaks multi-replica). */
   COOKIE_KEYS: csv(''),

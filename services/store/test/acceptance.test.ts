@@ -1,5 +1,5 @@
 /**
- * Acceptance against the REAL key-manager (child process), real FerretDB and Kafka: the seed's
+ * Acceptance against the REAL key-manager (child process), real FerretDB and Kafka: WSO2 API Manager's
  * "Generate Access Tokens" flow through the store's REST API, with browser sign-in (OIDC code +
  * PKCE at the key-manager's login form) and bearer tokens from the key-manager.
  */
@@ -128,7 +128,7 @@ describe('acceptance with the real key-manager', () => {
     await h?.close();
   });
 
-  it("runs the seed's flow: application, subscription, keys, token, regenerate, new secret, delete", async () => {
+  it("runs WSO2 API Manager's Generate Access Tokens flow: application, subscription, keys, token, regenerate, new secret, delete", async () => {
     const admin = await session(USERS.admin);
     assert.deepEqual(admin.me.roles, ['developer', 'admin']);
     const api = await admin.call('POST', '/api/v1/apis', {

@@ -1,4 +1,4 @@
-/** The gateway's answers of the failure policy (ARCHITECTURE.md §6), in one place. */
+/** The gateway's answers of the failure policy (docs/architecture.md §6, ADR 0032), in one place. */
 import type { ErrorCode } from '@portico/core';
 import { AppError } from '@portico/core';
 

@@ -1,5 +1,5 @@
 /**
- * AES-256-GCM encryption at rest with a keyring (the seed's EncryptPersistedTokens).
+ * AES-256-GCM encryption at rest with a keyring (WSO2 API Manager's EncryptPersistedTokens).
  * - `PERSISTENCE_ENCRYPTION_KEYS=kid1:base64,kid2:base64`: the FIRST key encrypts new writes,
  *   every key decrypts, so rotation = prepend a new key, keep the old ones until their records
  *   expire.

@@ -1,5 +1,5 @@
 /**
- * Allowed domains of an application key (the seed's "Allowed Domains"):
+ * Allowed domains of an application key (WSO2 API Manager's "Allowed Domains"):
  *   - empty list or the single entry `ALL` means any domain (stored as an empty list);
  *   - otherwise each entry is a host name (`app.example.com`) or a wildcard `*.example.com`
  *     matching any sub-domain at any depth (not the apex itself);
