@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Lays out one service with its production dependencies only, ready to run as `node src/main.ts`
-# from <dest>/services/<service>. The container images run exactly this (services/*/Dockerfile),
+# from <dest>/services/<service>. The container images run exactly this (scripts/build-image.sh, the root Dockerfile),
 # and helm/test/images.test.ts runs it locally, so the two cannot drift apart.
 #
 # Why not `pnpm deploy`: it copies the workspace libraries into node_modules, and Node refuses to
@@ -27,7 +27,7 @@ for pkg in libs/* "services/$service"; do
   [ -f "$pkg/package.json" ] || continue
   [ "$pkg" != libs/testing ] || continue # test helpers, a devDependency only
   mkdir -p "$dest/$pkg"
-  tar -C "$pkg" --exclude=./node_modules --exclude=./test --exclude=./Dockerfile --exclude='*.test.ts' -cf - . | tar -C "$dest/$pkg" -xf -
+  tar -C "$pkg" --exclude=./node_modules --exclude=./test --exclude='*.test.ts' -cf - . | tar -C "$dest/$pkg" -xf -
 done
 
 cd "$dest"

@@ -1,8 +1,9 @@
 /**
- * The container images: each services/<svc>/Dockerfile follows the same shape (Node 24 slim,
- * production dependencies only, non-root, `node src/main.ts`) and builds with exactly the
- * command the project runs here, scripts/package-service.sh. No Docker engine runs here, so
- * this test runs that script itself and checks that what it lays out starts to load.
+ * The container images: one root Dockerfile (Node 24 slim, production dependencies only,
+ * non-root, `node src/main.ts`) built per service with the arguments scripts/build-image.sh
+ * passes, and with exactly the command the project runs here, scripts/package-service.sh. No
+ * Docker engine runs here, so this test runs that script itself and checks that what it lays
+ * out starts to load.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -61,14 +62,53 @@ const portDefault = (schema: (typeof SERVICES)[number]['schema'], key: string): 
   return field ? (field.parse(undefined) as number) : undefined;
 };
 
-describe('Dockerfiles stay in step with the project', () => {
+/** The build arguments and target scripts/build-image.sh gives each service. */
+function imageArgs(service: string): { port: number; adminPort: number; target: string } {
+  const script = readFileSync(join(ROOT, 'scripts/build-image.sh'), 'utf8');
+  const m = new RegExp(`^\\s*${service}\\) ports=\\((\\d+) (\\d+)\\) target=(\\w+)`, 'm').exec(script);
+  assert.ok(m, `scripts/build-image.sh has a line for ${service}`);
+  return { port: Number(m[1]), adminPort: Number(m[2]), target: m[3]! };
+}
+
+/** The instructions with the build arguments substituted, as docker build would. */
+function withArgs(list: Instruction[], args: Record<string, string>): Instruction[] {
+  return list.map((i) => ({
+    op: i.op,
+    args: i.args.replace(/\$\{(\w+)\}/g, (all, k: string) => args[k] ?? all),
+  }));
+}
+
+describe('the Dockerfile stays in step with the project', () => {
+  const dockerfile = instructions(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+
+  test('no per-service Dockerfiles: one file with build arguments', () => {
+    for (const { name } of SERVICES) assert.ok(!existsSync(join(ROOT, 'services', name, 'Dockerfile')), name);
+  });
+
   for (const { name, schema } of SERVICES) {
     test(`${name}: Node ${NODE_MAJOR} slim, pnpm ${PNPM_VERSION}, built by scripts/package-service.sh, run as non-root`, () => {
-      const list = instructions(readFileSync(join(ROOT, 'services', name, 'Dockerfile'), 'utf8'));
-      const all = stages(list);
-      const build = all[0];
-      const runtime = all.at(-1);
-      assert.ok(build && runtime && all.length >= 2, 'a build stage and a runtime stage');
+      const { port, adminPort, target } = imageArgs(name);
+      const list = withArgs(dockerfile, { SERVICE: name, PORT: String(port), ADMIN_PORT: String(adminPort) });
+      const named = stages(list);
+      // The stages docker build runs for the target: the target, the stages it is FROM, and the
+      // stages it copies from.
+      const stageName = (st: Instruction[]) => / AS (\S+)$/.exec(st[0]?.args ?? '')?.[1];
+      const byName = new Map(named.map((st) => [stageName(st), st]));
+      const chain: Instruction[][] = [];
+      for (let st = byName.get(target); st; ) {
+        chain.unshift(st);
+        const from = st[0]?.args.split(' ')[0];
+        st = from ? byName.get(from) : undefined;
+      }
+      const runtimeCopies = chain.flatMap((st) => st.filter((i) => i.op === 'COPY').map((i) => i.args));
+      const build = byName.get('build');
+      const runtime = chain.flat();
+      const all = [
+        build!,
+        ...[...byName.entries()].filter(([n]) => n === 'portal').map(([, st]) => st),
+        runtime,
+      ];
+      assert.ok(build && chain.length >= 1, 'a build stage and a runtime stage');
       const nodeImage = list.find((i) => i.op === 'ARG' && i.args.startsWith('NODE_IMAGE='))?.args;
       assert.equal(nodeImage, `NODE_IMAGE=node:${NODE_MAJOR}-slim`, 'the Node major of scripts/lib.sh');
       assert.ok(
@@ -92,12 +132,12 @@ describe('Dockerfiles stay in step with the project', () => {
       // The store also serves the portal, built by the script make up and make test run.
       const portalCopy = '--from=portal /src/services/portal/dist /app/services/portal/dist';
       assert.deepEqual(
-        runtime.filter((i) => i.op === 'COPY').map((i) => i.args),
+        runtimeCopies,
         name === 'store' ? ['--from=build /out /app', portalCopy] : ['--from=build /out /app'],
         'only the packaged output (and the built portal) reaches the runtime image',
       );
       if (name === 'store') {
-        const portal = all.find((st) => st[0]?.args.endsWith(' AS portal'));
+        const portal = byName.get('portal');
         assert.ok(
           portal?.some((i) => i.op === 'RUN' && i.args.endsWith('bash scripts/build-portal.sh --force')),
           'the portal stage builds with scripts/build-portal.sh',
