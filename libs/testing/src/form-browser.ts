@@ -1,11 +1,14 @@
 /**
  * A scripted browser for the key-manager's login form: a cookie jar, manual redirects, and
  * `signIn` that fills the login (and consent) forms until a redirect reaches `stopAt`.
- * The demo seed and the store's and e2e tests sign people in with it, as a person would.
+ * The demo seed, the key-manager's, the store's and e2e tests sign people in with it, as a
+ * person would.
  */
 
 export class FormBrowser {
   private readonly cookies = new Map<string, string>();
+  /** Every HTML page `signIn` was shown (login, consent), in order. */
+  readonly pages: string[] = [];
 
   private keep(res: Response): void {
     for (const line of res.headers.getSetCookie()) {
@@ -69,7 +72,9 @@ export class FormBrowser {
         continue;
       }
       const html = await res.text();
-      if (res.status !== 200) throw new Error(`sign-in: ${res.status} at ${next.url}: ${html.slice(0, 300)}`);
+      this.pages.push(html);
+      if (res.status !== 200)
+        throw new Error(`sign-in: unexpected ${res.status} at ${next.url}: ${html.slice(0, 300)}`);
       const login = /<form method="post" action="([^"]+\/login)"/.exec(html);
       if (login?.[1]) {
         next = {

@@ -212,7 +212,6 @@ describe('authorization code + PKCE, refresh, introspection, revocation', () => 
     });
     const client = { id: c.clientId, secret: c.clientSecret, redirectUri: REDIRECT };
     const { tokens, pages } = await authorizationCodeFlow(
-      km,
       as,
       client,
       { username: 'PRIMARY/alice', password: 'correct horse battery' },
@@ -263,7 +262,6 @@ describe('authorization code + PKCE, refresh, introspection, revocation', () => 
     const c = await createClient(km, { grantTypes: ['authorization_code'], redirectUris: [REDIRECT] });
     await assert.rejects(
       authorizationCodeFlow(
-        km,
         as,
         { id: c.clientId, secret: c.clientSecret, redirectUri: REDIRECT },
         { username: 'PRIMARY/alice', password: 'wrong password!' },
@@ -322,7 +320,6 @@ describe('authorization code + PKCE, refresh, introspection, revocation', () => 
 
   test('the portal client logs a user in with OIDC; roles are in the ID token', async () => {
     const { tokens, pages } = await authorizationCodeFlow(
-      km,
       as,
       { id: PORTAL_ID, secret: PORTAL_SECRET, redirectUri: PORTAL_REDIRECT },
       { username: 'STAFF.EXAMPLE.COM/carol', password: 'correct horse battery' },
@@ -450,7 +447,6 @@ describe('issuer with a path', () => {
       });
       const c = await createClient(sub, { grantTypes: ['authorization_code'], redirectUris: [REDIRECT] });
       const { tokens } = await authorizationCodeFlow(
-        sub,
         subAs,
         { id: c.clientId, secret: c.clientSecret, redirectUri: REDIRECT },
         { username: 'pat', password: 'correct horse battery' },

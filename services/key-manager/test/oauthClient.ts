@@ -2,6 +2,7 @@
  * Drives the key-manager with oauth4webapi (a standard OAuth client library nobody here wrote)
  * and plain HTTP for the login and consent pages, like a browser would.
  */
+import { FormBrowser } from '@portico/testing';
 import * as oauth from 'oauth4webapi';
 import type { Running } from './harness.ts';
 
@@ -12,23 +13,6 @@ export async function discover(km: Running): Promise<oauth.AuthorizationServer> 
   return oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, insecure));
 }
 
-class CookieJar {
-  private readonly cookies = new Map<string, string>();
-  store(res: Response): void {
-    for (const line of res.headers.getSetCookie()) {
-      const [pair = ''] = line.split(';');
-      const i = pair.indexOf('=');
-      const name = pair.slice(0, i).trim();
-      const value = pair.slice(i + 1).trim();
-      if (/expires=Thu, 01 Jan 1970/i.test(line) || value === '') this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-}
-
 export interface LoginResult {
   callback: URL;
   pages: string[];
@@ -36,67 +20,23 @@ export interface LoginResult {
 
 /**
  * Follows the authorization request through the login (and consent) pages until the redirect
- * to `redirectUri`. Returns the callback URL and the HTML pages seen.
+ * to `redirectUri`, with the same scripted browser the store's and e2e tests use. Returns the
+ * callback URL and the HTML pages seen.
  */
 export async function driveAuthorization(
-  km: Running,
   authorizationUrl: URL,
   redirectUri: string,
   credentials: { username: string; password: string },
 ): Promise<LoginResult> {
-  const jar = new CookieJar();
-  const pages: string[] = [];
-  let next: { url: string; method: 'GET' | 'POST'; body?: URLSearchParams } = {
-    url: authorizationUrl.href,
-    method: 'GET',
-  };
-  for (let i = 0; i < 20; i += 1) {
-    const res = await fetch(next.url, {
-      method: next.method,
-      redirect: 'manual',
-      headers: {
-        cookie: jar.header(),
-        ...(next.body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-      },
-      ...(next.body ? { body: next.body } : {}),
-    });
-    jar.store(res);
-    const location = res.headers.get('location');
-    if (res.status >= 300 && res.status < 400 && location) {
-      const target = new URL(location, next.url);
-      if (target.href.startsWith(redirectUri)) return { callback: target, pages };
-      next = { url: target.href, method: 'GET' };
-      continue;
-    }
-    const html = await res.text();
-    pages.push(html);
-    if (res.status !== 200) throw new Error(`unexpected ${res.status} at ${next.url}: ${html.slice(0, 300)}`);
-    const login = /<form method="post" action="([^"]+\/login)"/.exec(html);
-    if (login?.[1]) {
-      next = {
-        url: new URL(login[1].replaceAll('&amp;', '&'), km.issuer).href,
-        method: 'POST',
-        body: new URLSearchParams(credentials),
-      };
-      continue;
-    }
-    const confirm = /<form method="post" action="([^"]+\/confirm)"/.exec(html);
-    if (confirm?.[1]) {
-      next = {
-        url: new URL(confirm[1], km.issuer).href,
-        method: 'POST',
-        body: new URLSearchParams({ decision: 'allow' }),
-      };
-      continue;
-    }
-    throw new Error(`no form to submit at ${next.url}`);
-  }
-  throw new Error('too many steps');
+  const browser = new FormBrowser();
+  const callback = await browser.signIn(authorizationUrl.href, credentials, redirectUri);
+  if (!callback.href.startsWith(redirectUri))
+    throw new Error(`no redirect to ${redirectUri}: stopped at ${callback.href}`);
+  return { callback, pages: browser.pages };
 }
 
 /** Authorization code + PKCE S256 with oauth4webapi; returns the token endpoint result. */
 export async function authorizationCodeFlow(
-  km: Running,
   as: oauth.AuthorizationServer,
   client: { id: string; secret: string; redirectUri: string },
   credentials: { username: string; password: string },
@@ -116,7 +56,7 @@ export async function authorizationCodeFlow(
   url.searchParams.set('code_challenge_method', 'S256');
   url.searchParams.set('state', state);
   if (scope.split(' ').includes('openid')) url.searchParams.set('nonce', nonce);
-  const { callback, pages } = await driveAuthorization(km, url, client.redirectUri, credentials);
+  const { callback, pages } = await driveAuthorization(url, client.redirectUri, credentials);
   const params = oauth.validateAuthResponse(as, oc, callback, state);
   const response = await oauth.authorizationCodeGrantRequest(
     as,

@@ -93,7 +93,7 @@ test('replaying an authorization code revokes the tokens issued from it', async 
     code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
     code_challenge_method: 'S256',
   }).toString();
-  const { callback } = await driveAuthorization(km, url, redirectUri, {
+  const { callback } = await driveAuthorization(url, redirectUri, {
     username: 'alice',
     password: 'correct horse battery',
   });

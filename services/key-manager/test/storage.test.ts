@@ -118,7 +118,6 @@ test('the authorization code flow also keeps a mapped user in the partition (cod
   });
   const as = await discover(km);
   const { tokens } = await authorizationCodeFlow(
-    km,
     as,
     { id: c.clientId, secret: c.clientSecret, redirectUri },
     { username: 'PARTNERS.EXAMPLE.COM/gina', password: 'correct horse battery' },
