@@ -115,3 +115,41 @@ test('gateway: /readyz is 503 until its topics can be replayed, stays 200 when R
   await redis.start();
   assert.equal(await p.stop('SIGTERM'), 0, p.output());
 });
+
+// Redaction follows each schema's secret() marks, not names: BOOTSTRAP_USERS carries passwords.
+test('key-manager: the start-up log shows the configuration without any secret value', async (t) => {
+  const [port, adminPort] = (await freePorts(2)) as [number, number];
+  const secrets = {
+    BOOTSTRAP_USERS: 'PRIMARY/root-admin:Bootstrap-Pa55word-1:admin',
+    KEY_MANAGER_ADMIN_TOKEN: 'admin-token-value-0123456789',
+    PORTAL_CLIENT_SECRET: 'portal-secret-value-0123456789',
+    GATEWAY_CLIENT_SECRET: 'gateway-secret-value-0123456789',
+    TOKEN_HASH_KEY: 'token-hash-key-value-0123456789abcdef',
+    COOKIE_KEYS: 'cookie-key-value-0123456789abcdef',
+  };
+  const p = startService('key-manager', {
+    ...secrets,
+    LOG_LEVEL: 'info',
+    PORT: String(port),
+    ADMIN_PORT: String(adminPort),
+    MONGO_URL: infra.mongoUrl,
+    MONGO_DB: uniqueName('km'),
+    KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+    KAFKA_TOPIC_PREFIX: `${uniqueName('t')}.`,
+  });
+  t.after(() => p.stop('SIGKILL'));
+  await waitForStatus(`http://127.0.0.1:${port}/readyz`, 200, 60_000);
+  const starting = p
+    .output()
+    .split('\n')
+    .find((line) => line.includes('"starting"'));
+  assert.ok(starting, p.output());
+  const shown = (JSON.parse(starting) as { config: Record<string, unknown> }).config;
+  assert.equal(shown['PORT'], port, 'the configuration is logged');
+  for (const [key, value] of Object.entries(secrets)) {
+    assert.equal(shown[key], '[redacted]', key);
+    assert.ok(!p.output().includes(value), `${key}'s value appears in the log`);
+  }
+  assert.ok(!p.output().includes('Bootstrap-Pa55word-1'));
+  assert.equal(await p.stop('SIGTERM'), 0, p.output());
+});

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { loadConfig } from '../../libs/core/src/config.ts';
+import { loadConfig, secretKeys } from '../../libs/core/src/config.ts';
 import { configSchema as gatewaySchema, redisSettings } from '../../services/gateway/src/config.ts';
 import { configSchema as keyManagerSchema } from '../../services/key-manager/src/config.ts';
 import { configSchema as storeSchema } from '../../services/store/src/config.ts';
@@ -92,6 +92,21 @@ describe('chart environment = config schema keys', () => {
         const objects = await renderScenario(scenario);
         const env = environment(objects, deploymentOf(objects, component));
         assert.deepEqual(drift(valuesKey, env.keys(), Object.keys(schema.shape)), []);
+      });
+    }
+  }
+});
+
+describe('what a schema marks secret comes from a Secret, never a ConfigMap', () => {
+  for (const scenario of SCENARIOS) {
+    for (const { component, schema } of SERVICES) {
+      test(`${scenario}: ${component}`, async () => {
+        const objects = await renderScenario(scenario);
+        const env = environment(objects, deploymentOf(objects, component));
+        const misplaced = [...secretKeys(schema)]
+          .filter((key) => env.has(key) && !env.get(key)!.startsWith('Secret '))
+          .map((key) => `${key}: ${env.get(key)}`);
+        assert.deepEqual(misplaced, []);
       });
     }
   }

@@ -1,7 +1,8 @@
 /**
  * Configuration comes from environment variables, validated once at start-up by a zod schema
  * whose keys are the variable names. A bad value fails fast with a message naming the variable.
- * Values of secret-looking variables are never printed.
+ * Fields wrapped in `secret()` are never printed: not in a validation error, not in the start-up
+ * log. The schema says what is secret, not the variable's name (BOOTSTRAP_USERS holds passwords).
  */
 import { z } from 'zod';
 
@@ -14,10 +15,21 @@ export class ConfigError extends Error {
   }
 }
 
-const SECRET_NAME = /(SECRET|PASSWORD|TOKEN|PRIVATE|CREDENTIAL|_KEY|_KEYS|KEYRING)$/;
+const secretFields = new WeakSet<z.ZodType>();
 
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
+/** Marks a config field as secret (wrap the outermost schema, after `.default()`). */
+export function secret<T extends z.ZodType>(field: T): T {
+  secretFields.add(field);
+  return field;
+}
+
+/** The variable names a schema marks secret. */
+export function secretKeys(schema: z.ZodObject): Set<string> {
+  const keys = new Set<string>();
+  for (const [key, field] of Object.entries(schema.shape)) {
+    if (secretFields.has(field as z.ZodType)) keys.add(key);
+  }
+  return keys;
 }
 
 export function loadConfig<S extends z.ZodObject>(
@@ -32,11 +44,12 @@ export function loadConfig<S extends z.ZodObject>(
   }
   const result = schema.safeParse(input);
   if (!result.success) {
+    const secrets = secretKeys(schema);
     const problems = result.error.issues.map((issue) => {
       const name = issue.path.join('.') || '(config)';
       const received = input[name];
       const shown =
-        received === undefined ? 'unset' : isSecretName(name) ? '[redacted]' : JSON.stringify(received);
+        received === undefined ? 'unset' : secrets.has(name) ? '[redacted]' : JSON.stringify(received);
       return `${name}: ${issue.message} (got ${shown})`;
     });
     throw new ConfigError(problems);
@@ -44,11 +57,12 @@ export function loadConfig<S extends z.ZodObject>(
   return result.data;
 }
 
-/** A copy of the config safe to log: secrets redacted, passwords inside URLs masked. */
-export function redactConfig(config: Record<string, unknown>): Record<string, unknown> {
+/** A copy of the config safe to log: the schema's secrets redacted, passwords inside URLs masked. */
+export function redactConfig(config: Record<string, unknown>, schema: z.ZodObject): Record<string, unknown> {
+  const secrets = secretKeys(schema);
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(config)) {
-    if (isSecretName(key) && value !== undefined) out[key] = '[redacted]';
+    if (secrets.has(key) && value !== undefined) out[key] = '[redacted]';
     else if (typeof value === 'string') out[key] = maskUrlCredentials(value);
     else out[key] = value;
   }

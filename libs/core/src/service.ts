@@ -49,7 +49,7 @@ export async function runService<S extends z.ZodObject>(
   process.on('unhandledRejection', (err) => {
     logger.error({ err }, 'unhandled promise rejection');
   });
-  logger.info({ config: redactConfig(config as Record<string, unknown>) }, 'starting');
+  logger.info({ config: redactConfig(config as Record<string, unknown>, schema) }, 'starting');
   try {
     await start({ config, logger, metrics, lifecycle });
   } catch (err) {

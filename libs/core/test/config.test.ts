@@ -10,6 +10,7 @@ import {
   maskUrlCredentials,
   port,
   redactConfig,
+  secret,
 } from '../src/index.ts';
 
 const schema = z.object({
@@ -17,7 +18,10 @@ const schema = z.object({
   PORT: port(8080),
   FEATURE_ON: bool(true),
   ORIGINS: csv(''),
-  ADMIN_SECRET: z.string().min(16),
+  ADMIN_SECRET: secret(z.string().min(16)),
+  // Secret by the schema, whatever the name says.
+  USERS: secret(z.string().default('')),
+  PUBLIC_TOKEN_NAME: z.string().default(''),
   MONGO_URL: z.string().default('mongodb://127.0.0.1:27018/'),
 });
 
@@ -53,9 +57,26 @@ test('a missing required variable is named', () => {
 });
 
 test('redactConfig hides secrets and URL passwords', () => {
-  const shown = redactConfig({ ADMIN_SECRET: 'abc', MONGO_URL: 'mongodb://user:pa55@db:27017/x', PORT: 1 });
+  const shown = redactConfig(
+    { ADMIN_SECRET: 'abc', MONGO_URL: 'mongodb://user:pa55@db:27017/x', PORT: 1 },
+    schema,
+  );
   assert.equal(shown['ADMIN_SECRET'], '[redacted]');
   assert.equal(shown['MONGO_URL'], 'mongodb://user:***@db:27017/x');
   assert.equal(shown['PORT'], 1);
   assert.equal(maskUrlCredentials('redis://127.0.0.1:6379'), 'redis://127.0.0.1:6379');
+});
+
+test('redaction follows the schema, not the name: a secret() field with any name is hidden, others shown', () => {
+  const shown = redactConfig(
+    { USERS: 'alice:pa55word', PUBLIC_TOKEN_NAME: 'x-token', ADMIN_SECRET: 's' },
+    schema,
+  );
+  assert.equal(shown['USERS'], '[redacted]');
+  assert.equal(shown['PUBLIC_TOKEN_NAME'], 'x-token');
+  assert.throws(
+    () => loadConfig(schema, { ADMIN_SECRET: 'short' }),
+    (err: unknown) =>
+      err instanceof ConfigError && !err.message.includes('short') && /\[redacted\]/.test(err.message),
+  );
 });

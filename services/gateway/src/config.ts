@@ -1,4 +1,4 @@
-import { baseConfigShape, bool, ConfigError, csv, port, positiveInt, urlString } from '@portico/core';
+import { baseConfigShape, bool, ConfigError, csv, port, positiveInt, secret, urlString } from '@portico/core';
 import { z } from 'zod';
 
 /** host:port,host:port (IPv6 in brackets); empty means unset. */
@@ -29,7 +29,7 @@ export const configSchema = z.object({
   REDIS_CLUSTER_NODES: hostPortList(),
   /** ACL user and password (also used for the sentinels); override any in REDIS_URL. */
   REDIS_USERNAME: z.string().default(''),
-  REDIS_PASSWORD: z.string().default(''),
+  REDIS_PASSWORD: secret(z.string().default('')),
   /** TLS to Redis (and the sentinels); REDIS_TLS_CA_FILE adds a CA bundle (PEM) to trust. */
   REDIS_TLS: bool(false),
   REDIS_TLS_CA_FILE: z.string().default(''),
@@ -42,7 +42,9 @@ export const configSchema = z.object({
    * HMAC key (at least 32 characters) protecting the validation entries the replicas share in
    * Redis; every replica needs the same one. Required in production (docs/adr/0038).
    */
-  CACHE_INTEGRITY_KEY: z.union([z.literal(''), z.string().min(32, 'at least 32 characters')]).default(''),
+  CACHE_INTEGRITY_KEY: secret(
+    z.union([z.literal(''), z.string().min(32, 'at least 32 characters')]).default(''),
+  ),
   /** Every Redis command is bounded by this; a slow or dead Redis never holds a request longer. */
   REDIS_COMMAND_TIMEOUT_MS: positiveInt(250),
   KAFKA_BROKERS: csv('127.0.0.1:19092'),
@@ -54,8 +56,8 @@ export const configSchema = z.object({
   KEY_MANAGER_ISSUER: z.string().default(''),
   /** Expected `aud` of JWT access tokens (the key-manager's resource indicator). */
   TOKEN_AUDIENCE: z.string().min(1).default('portico-gateway'),
-  GATEWAY_CLIENT_ID: z.string().min(1).default('portico-gateway'),
-  GATEWAY_CLIENT_SECRET: z.string().default(''),
+  GATEWAY_CLIENT_ID: secret(z.string().min(1).default('portico-gateway')),
+  GATEWAY_CLIENT_SECRET: secret(z.string().default('')),
   KEY_MANAGER_TIMEOUT_MS: positiveInt(2000),
   /** Most introspection calls in flight per replica (a flood of unknown tokens is capped). */
   KEY_MANAGER_MAX_CONCURRENCY: positiveInt(64),
@@ -75,7 +77,7 @@ export const configSchema = z.object({
   /** Read model source: a file (same JSON as the store's snapshot) or the store's endpoint. */
   READ_MODEL_FILE: z.string().default(''),
   STORE_URL: z.string().default(''),
-  READ_MODEL_TOKEN: z.string().default(''),
+  READ_MODEL_TOKEN: secret(z.string().default('')),
 
   /** Headers holding the caller's domain, first present wins; bare host or URL accepted. */
   CLIENT_DOMAIN_HEADERS: csv('origin,referer'),
@@ -95,7 +97,7 @@ export const configSchema = z.object({
   BACKEND_JWT_ISSUER: z.string().min(1).default('portico-gateway'),
   BACKEND_JWT_TTL_SECONDS: positiveInt(300),
   /** PKCS#8 PEM or private JWK (JSON) signing the backend JWT. Empty: an ephemeral key (dev only). */
-  BACKEND_JWT_SIGNING_KEY: z.string().default(''),
+  BACKEND_JWT_SIGNING_KEY: secret(z.string().default('')),
 
   UPSTREAM_TIMEOUT_MS: positiveInt(30_000),
 

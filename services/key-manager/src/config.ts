@@ -1,4 +1,4 @@
-import { baseConfigShape, bool, csv, port, positiveInt, urlString } from '@portico/core';
+import { baseConfigShape, bool, csv, port, positiveInt, secret, urlString } from '@portico/core';
 import { z } from 'zod';
 
 /** A validity period in seconds: positive, or negative for "never expires" (docs/adr/0010). */
@@ -25,22 +25,22 @@ export const configSchema = z.object({
   KAFKA_BROKERS: csv('127.0.0.1:19092'),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
   /** Bearer credential of the admin API (the store). The dev default is refused in production. */
-  KEY_MANAGER_ADMIN_TOKEN: z.string().min(16).default(DEV_ADMIN_TOKEN),
+  KEY_MANAGER_ADMIN_TOKEN: secret(z.string().min(16).default(DEV_ADMIN_TOKEN)),
   /** Key of the HMAC-SHA256 that turns token values into stored ids. Required in production. */
-  TOKEN_HASH_KEY: z.string().min(32).optional(),
+  TOKEN_HASH_KEY: secret(z.string().min(32).optional()),
   /**
    * AES-256-GCM keyring for persisted token payloads and signing keys: `kid:base64key,...`;
    * the first key encrypts new writes, all keys decrypt. Empty = payloads stored in clear.
    */
-  PERSISTENCE_ENCRYPTION_KEYS: z.string().default(''),
+  PERSISTENCE_ENCRYPTION_KEYS: secret(z.string().default('')),
   /** Per-partition keyrings `A:kid:base64,...` (first key of each partition encrypts). */
-  PARTITION_ENCRYPTION_KEYS: z.string().default(''),
+  PARTITION_ENCRYPTION_KEYS: secret(z.string().default('')),
   /** WSO2 API Manager's EncryptPersistedTokens; only effective with a keyring. */
   ENCRYPT_PERSISTED_TOKENS: bool(true),
   /** Cookie signing keys (csv). Empty = random per process (dev only; breaks multi-replica). */
-  COOKIE_KEYS: csv(''),
+  COOKIE_KEYS: secret(csv('')),
   /** JSON JWKS ({keys:[...]}) with private signing keys; empty = generated once and persisted. */
-  SIGNING_KEYS: z.string().default(''),
+  SIGNING_KEYS: secret(z.string().default('')),
   APPLICATION_ACCESS_TOKEN_DEFAULT_VALIDITY_PERIOD: validity(3600),
   USER_ACCESS_TOKEN_DEFAULT_VALIDITY_PERIOD: validity(3600),
   REFRESH_TOKEN_VALIDITY_PERIOD: positiveInt(86_400),
@@ -54,10 +54,10 @@ export const configSchema = z.object({
   /** Token partitions by user-store domain: `A:PARTNERS.EXAMPLE.COM,B:STAFF.EXAMPLE.COM`. */
   TOKEN_PARTITIONS: csv(''),
   GATEWAY_CLIENT_ID: z.string().min(1).max(256).default('portico-gateway'),
-  GATEWAY_CLIENT_SECRET: z.string().min(16).optional(),
+  GATEWAY_CLIENT_SECRET: secret(z.string().min(16).optional()),
   PORTAL_CLIENT_ID: z.string().min(1).max(256).default('portico-portal'),
   /** The store's OIDC login client; the dev default matches the store's and is refused in production. */
-  PORTAL_CLIENT_SECRET: z.string().min(16).default(DEV_PORTAL_SECRET),
+  PORTAL_CLIENT_SECRET: secret(z.string().min(16).default(DEV_PORTAL_SECRET)),
   PORTAL_REDIRECT_URIS: csv('http://127.0.0.1:8082/auth/callback'),
   PORTAL_POST_LOGOUT_REDIRECT_URIS: csv(''),
   /** Demo/bootstrap users: `DOMAIN/name:password:role1|role2;...` (created when missing). */

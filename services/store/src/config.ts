@@ -1,5 +1,5 @@
 import type { TokenValidityBounds } from '@portico/contracts';
-import { baseConfigShape, bool, ConfigError, csv, port, positiveInt, urlString } from '@portico/core';
+import { baseConfigShape, bool, ConfigError, csv, port, positiveInt, secret, urlString } from '@portico/core';
 import { z } from 'zod';
 
 /** Every environment variable the store reads. The Helm chart sets exactly these. */
@@ -19,16 +19,16 @@ export const configSchema = z.object({
   /** Key-manager public base URL = its issuer (OIDC discovery, introspection). */
   KEY_MANAGER_URL: urlString().default('http://127.0.0.1:8081'),
   KEY_MANAGER_ADMIN_URL: urlString().default('http://127.0.0.1:8091'),
-  KEY_MANAGER_ADMIN_TOKEN: z.string().min(16).default('dev-key-manager-admin-token-change-me'),
+  KEY_MANAGER_ADMIN_TOKEN: secret(z.string().min(16).default('dev-key-manager-admin-token-change-me')),
   KEY_MANAGER_TIMEOUT_MS: positiveInt(5000),
   /** The portal's OAuth client at the key-manager (developer sign-in and bearer introspection). */
   PORTAL_CLIENT_ID: z.string().min(1).default('portico-portal'),
-  PORTAL_CLIENT_SECRET: z.string().min(1).default('dev-portal-secret-change-me'),
+  PORTAL_CLIENT_SECRET: secret(z.string().min(1).default('dev-portal-secret-change-me')),
   SESSION_TTL_SECONDS: positiveInt(8 * 3600),
   /** Force the Secure cookie flag (default: on when PUBLIC_URL is https). */
   COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
   /** Bearer token the gateway presents on GET /internal/read-model. */
-  READ_MODEL_TOKEN: z.string().min(16).default('dev-read-model-token-change-me'),
+  READ_MODEL_TOKEN: secret(z.string().min(16).default('dev-read-model-token-change-me')),
   /** YAML file with APIs and tiers applied at start-up (empty = none). */
   CATALOG_FILE: z.string().default(''),
   /** Bounds an application key's token validity may take (seconds; negative = never expires). */
