@@ -119,6 +119,14 @@ describe('identity: sessions and CSRF', () => {
     }
   });
 
+  it('a returnTo with a tab (which browsers drop, leaving //evil) or non-ASCII lands on / after sign-in, never a 500', async () => {
+    for (const returnTo of ['/\t/evil.example/phish', '/caf\u00e9']) {
+      const { cb } = await signIn(h, idp, returnTo);
+      assert.equal(cb.status, 302, returnTo);
+      assert.equal(cb.headers.get('location'), '/', returnTo);
+    }
+  });
+
   it('only redirects to same-origin paths after sign-in', () => {
     assert.equal(safeReturnTo('/apps/1?x=y'), '/apps/1?x=y');
     for (const bad of [
@@ -127,6 +135,11 @@ describe('identity: sessions and CSRF', () => {
       '/\\evil.example',
       'apps',
       '/a\r\nSet-Cookie: x',
+      '/\t/evil.example/phish',
+      '/\n/evil.example',
+      '/ /evil.example',
+      '/caf\u00e9',
+      '/\u0000',
     ]) {
       assert.equal(safeReturnTo(bad), '/', bad);
     }

@@ -139,6 +139,8 @@ export function identityRoutes(d: IdentityRouteDeps): RouteSpec[] {
 
 /** Only same-origin paths: never an open redirect. */
 export function safeReturnTo(value: string | undefined): string {
+  // Printable ASCII only: browsers drop tabs and newlines (`/\t/evil` becomes `//evil`, another
+  // origin), and a non-ASCII Location header cannot be sent at all.
   const ok = /^\/(?![/\\])[^\\\r\n]*$/.test(value ?? '');
   return ok ? (value as string) : '/';
 }
