@@ -51,6 +51,12 @@ describe('allowed domains', () => {
     assert.equal(mixed.ok, false);
   });
 
+  it('rejects empty labels (a..example.com, *..com, .example.com, example.com..)', () => {
+    for (const bad of ['a..example.com', '*..com', '.example.com', 'example.com..', '*.', '..']) {
+      assert.equal(normalizeAllowedDomains([bad]).ok, false, bad);
+    }
+  });
+
   it('accepts plain IPv4 addresses but not wildcards over them', () => {
     assert.deepEqual(normalizeAllowedDomains(['10.0.0.1']), { ok: true, domains: ['10.0.0.1'] });
     assert.equal(normalizeAllowedDomains(['*.10.0.0.1']).ok, false);
