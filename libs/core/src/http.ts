@@ -147,6 +147,23 @@ export function toAppError(err: unknown): AppError {
     });
   }
   const bp = err as BodyParserError | null;
+  // express's router: a path parameter that is not valid percent-encoding (`%E0%A4%A`).
+  if (err instanceof URIError && bp?.status === 400) {
+    return new AppError('A path segment is not valid percent-encoding', {
+      status: 400,
+      code: 'bad_request',
+      cause: err,
+    });
+  }
+  // body-parser passes decompression failures (a `Content-Encoding: gzip` body that is not
+  // gzip) as the zlib error with a 400 status and no type.
+  if (bp && typeof bp === 'object' && bp.type === undefined && bp.status === 400) {
+    return new AppError('The body could not be decoded as its Content-Encoding says', {
+      status: 400,
+      code: 'invalid_body',
+      cause: err,
+    });
+  }
   if (bp && typeof bp === 'object' && typeof bp.type === 'string' && typeof bp.status === 'number') {
     if (bp.type === 'entity.too.large') {
       return new AppError('Request body too large', { status: 413, code: 'payload_too_large', cause: err });
