@@ -449,6 +449,39 @@ describe('outbound hygiene and backend JWT', () => {
     assert.notEqual(seen.headers['x-jwt-assertion'], 'forged');
   });
 
+  it("forwarded and client-address headers are the gateway's: spoofed ones, underscore spellings and a malformed Host never reach the upstream", async () => {
+    const spoofed = {
+      authorization: `Bearer ${PROD}`,
+      'x-forwarded-port': '1',
+      'x-forwarded-prefix': '/admin',
+      'x-real-ip': '6.6.6.6',
+      'true-client-ip': '6.6.6.6',
+      'cf-connecting-ip': '6.6.6.6',
+      'x-original-url': '/admin/delete',
+      x_jwt_assertion: 'forged',
+      x_user: 'admin',
+      'x-request-id': 'bad id with spaces',
+      'x-custom': 'kept',
+    };
+    const good = await rawRequest(gw.url, '/twitter/1.0.0/x', { ...spoofed, host: 'api.example.com:8443' });
+    assert.equal(good.status, 200);
+    const seen = lastSeen().headers;
+    for (const name of Object.keys(spoofed)) {
+      if (name === 'authorization' || name === 'x-custom' || name === 'x-request-id') continue;
+      assert.equal(seen[name], undefined, name);
+    }
+    assert.equal(seen['x-custom'], 'kept');
+    assert.equal(seen['x-forwarded-host'], 'api.example.com:8443', 'a well-formed Host is forwarded');
+    assert.match(String(seen['x-request-id']), /^[0-9a-f-]{36}$/, 'a malformed request id is replaced');
+
+    const bad = await rawRequest(gw.url, '/twitter/1.0.0/x', {
+      authorization: `Bearer ${PROD}`,
+      host: 'evil.example/<script>',
+    });
+    assert.equal(bad.status, 200);
+    assert.equal(lastSeen().headers['x-forwarded-host'], undefined, 'a malformed Host is not repeated');
+  });
+
   it('the upstream verifies the backend JWT with the gateway JWKS and reads the caller from it', async () => {
     await call('/twitter/1.0.0/x', { token: PROD });
     const assertion = lastSeen().headers['x-jwt-assertion'];
