@@ -621,6 +621,48 @@ describe('rate limiting switch when Redis cannot be asked', () => {
   }
 });
 
+describe('tier limits belong to the application x API pair', () => {
+  it('unsubscribing and subscribing again does not reset the tier limit (a new subscription id, same pair)', async () => {
+    const { InMemoryRateLimitStore } = await import('../src/ratelimit/limiter.ts');
+    const other = await startTestGateway({
+      snapshot: snapshotFixture({ upstreamUrl: upstream.url, tierRequests: 2, tierUnitSeconds: 3600 }),
+      introspector: km,
+      rateLimits: new InMemoryRateLimitStore(),
+    });
+    try {
+      const get = async () =>
+        (await fetch(`${other.url}/twitter/1.0.0/x`, { headers: { authorization: `Bearer ${PROD}` } }))
+          .status;
+      assert.deepEqual([await get(), await get(), await get()], [200, 200, 429]);
+      other.model.apply(
+        makeEvent(
+          'subscription.deleted',
+          { revision: 2, subscriptionId: 'sub_api_twitter', applicationId: 'app_1', apiId: 'api_twitter' },
+          'test',
+        ),
+      );
+      assert.equal(await get(), 403, 'unsubscribed');
+      other.model.apply(
+        makeEvent(
+          'subscription.upserted',
+          {
+            revision: 1,
+            subscriptionId: 'sub_api_twitter_again',
+            applicationId: 'app_1',
+            apiId: 'api_twitter',
+            tier: 'Gold',
+            status: 'ACTIVE',
+          },
+          'test',
+        ),
+      );
+      assert.equal(await get(), 429, 'the budget spent before resubscribing is still spent');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('CORS for browser callers', () => {
   const preflight = (base: string, path: string) =>
     fetch(`${base}${path}`, {

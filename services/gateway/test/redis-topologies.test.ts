@@ -274,7 +274,7 @@ describe('Redis Cluster', () => {
     }
     await assertOneTierLimit([c]);
     const owners = await Promise.all([
-      cluster.ownerOf(subscriptionLimitKey(REDIS_PREFIX, 'app_topo', 'sub_api_limited', 'Bronze5')),
+      cluster.ownerOf(subscriptionLimitKey(REDIS_PREFIX, 'app_topo', 'api_limited', 'Bronze5')),
       cluster.ownerOf(applicationLimitKey(REDIS_PREFIX, 'app_topo', 'AppGold')),
     ]);
     assert.equal(owners[0], owners[1]);

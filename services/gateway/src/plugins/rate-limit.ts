@@ -49,10 +49,7 @@ export function rateLimitPlugin(
         limits.push({
           scope: 'subscription',
           tier: subTier,
-          spec: spec(
-            subscriptionLimitKey(prefix, app.applicationId, subscription.subscriptionId, subTier.name),
-            subTier,
-          ),
+          spec: spec(subscriptionLimitKey(prefix, app.applicationId, api.apiId, subTier.name), subTier),
         });
       const appTier = app.tier ? limitedTier(model, app.tier) : undefined;
       if (appTier)

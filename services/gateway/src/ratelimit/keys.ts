@@ -4,13 +4,17 @@
  * its hash tag (`{...}`), and every limit a request can touch belongs to one application. The
  * prefix holds no braces (config.ts), so the tag is always the application id.
  */
+/**
+ * A subscription's tier limit is keyed by the application x API pair, not the subscription id:
+ * unsubscribing and subscribing again must not hand out a fresh budget.
+ */
 export function subscriptionLimitKey(
   prefix: string,
   applicationId: string,
-  subscriptionId: string,
+  apiId: string,
   tier: string,
 ): string {
-  return `${prefix}rl:{${applicationId}}:sub:${subscriptionId}:${tier}`;
+  return `${prefix}rl:{${applicationId}}:api:${apiId}:${tier}`;
 }
 
 export function applicationLimitKey(prefix: string, applicationId: string, tier: string): string {
