@@ -64,7 +64,7 @@ export const ERROR_CODES = {
 
   // ---- gateway
   missing_token: 'No access token was sent',
-  malformed_token: 'The Authorization header is not a bearer token',
+  malformed_token: 'The Authorization header says Bearer but is not `Bearer <b64token>`',
   unknown_token: 'The key-manager does not know the token',
   expired_token: 'The token has expired',
   revoked_token: 'The token has been revoked',

@@ -151,27 +151,54 @@ describe('routing', () => {
   });
 });
 
-describe('failure policy: 401 invalid_token', () => {
-  const cases: Array<[string, string | undefined, string]> = [
-    ['no token', undefined, 'missing_token'],
-    ['unknown token', 'tok-unknown', 'unknown_token'],
-    ['malformed token', 'a"b', 'malformed_token'],
+describe('failure policy: RFC 6750 §3 answers', () => {
+  const cases: Array<[string, Record<string, string>, number, string, string]> = [
+    ['no credentials', {}, 401, 'Bearer', 'missing_token'],
+    [
+      'a non-Bearer scheme (no bearer credentials)',
+      { authorization: 'Basic dXNlcjpwYXNz' },
+      401,
+      'Bearer',
+      'missing_token',
+    ],
+    [
+      'an unknown token',
+      { authorization: 'Bearer tok-unknown' },
+      401,
+      'Bearer error="invalid_token"',
+      'unknown_token',
+    ],
+    [
+      'a token outside the b64token syntax',
+      { authorization: 'Bearer a"b' },
+      400,
+      'Bearer error="invalid_request"',
+      'malformed_token',
+    ],
+    [
+      'Bearer without a token',
+      { authorization: 'Bearer ' },
+      400,
+      'Bearer error="invalid_request"',
+      'malformed_token',
+    ],
+    [
+      'two tokens',
+      { authorization: 'Bearer abc def' },
+      400,
+      'Bearer error="invalid_request"',
+      'malformed_token',
+    ],
   ];
-  for (const [name, token, code] of cases) {
-    it(`answers 401 with WWW-Authenticate for ${name}`, async () => {
-      const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  for (const [name, headers, status, challenge, code] of cases) {
+    it(`${name}: ${status}, WWW-Authenticate: ${challenge}, never cacheable`, async () => {
       const { res, body } = await call('/twitter/1.0.0/x', { headers });
-      assert.equal(res.status, 401);
-      assert.equal(res.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
+      assert.equal(res.status, status);
+      assert.equal(res.headers.get('www-authenticate'), challenge);
+      assert.equal(res.headers.get('cache-control'), 'no-store');
       assert.equal(body.error?.code, code);
     });
   }
-
-  it('answers 401 for a non-Bearer scheme', async () => {
-    const { res } = await call('/twitter/1.0.0/x', { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
-    assert.equal(res.status, 401);
-    assert.equal(res.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
-  });
 
   it('answers 401 expired_token for an expired token', async () => {
     km.register(
@@ -291,6 +318,7 @@ describe('failure policy: 403 with a machine code', () => {
     const blocked = await call('/nosandbox/1.0.0/x', { token: 'tok-sub' });
     assert.equal(blocked.res.status, 403);
     assert.equal(blocked.body.error?.code, 'subscription_blocked');
+    assert.equal(blocked.res.headers.get('cache-control'), 'no-store', 'a refusal is never cached');
     gw.model.apply(
       makeEvent(
         'subscription.deleted',

@@ -100,7 +100,11 @@ after(async () => {
 it('routes the APIs of the store snapshot: a catalog API answers 401 without a token, an unknown one 404', async () => {
   const known = await fetch(`${gw.url}/weather/2.0.0/today`);
   assert.equal(known.status, 401);
-  assert.equal(known.headers.get('www-authenticate'), 'Bearer error="invalid_token"');
+  assert.equal(
+    known.headers.get('www-authenticate'),
+    'Bearer',
+    'no credentials: a challenge without an error',
+  );
   const unknown = await fetch(`${gw.url}/rain/1.0.0/today`);
   assert.equal(unknown.status, 404);
 });

@@ -9,7 +9,10 @@ import { VerificationUnavailable } from '../auth/facts.ts';
 import type { TokenValidator } from '../auth/validator.ts';
 import type { GatewayContext, GatewayPlugin } from '../pipeline/plugin.ts';
 import { PRIORITY } from '../pipeline/plugin.ts';
-import { cannotVerify, invalidToken } from './errors.ts';
+import { cannotVerify, credentialsRequired, invalidToken, malformedCredentials } from './errors.ts';
+
+/** RFC 6750 §2.1: `Bearer` 1*SP b64token. */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 const MESSAGES = {
   malformed: 'The access token is malformed',
@@ -30,10 +33,11 @@ export function authenticatePlugin(
     // Synchronous on a level-1 hit (no promise hop), a promise otherwise.
     handle(ctx) {
       const header = ctx.req.headers.authorization;
-      if (header === undefined || header === '')
-        throw invalidToken('An access token is required', 'missing_token');
-      const m = /^Bearer +([^ ]+) *$/i.exec(header);
-      if (!m?.[1]) throw invalidToken(MESSAGES.malformed, 'malformed_token');
+      // No Authorization header, or another scheme (Basic, ...): no bearer credentials at all.
+      if (header === undefined || !/^Bearer(?: |$)/i.test(header))
+        throw credentialsRequired('An access token is required');
+      const m = BEARER.exec(header);
+      if (!m?.[1]) throw malformedCredentials(MESSAGES.malformed);
       if (!revocationsLoaded()) throw cannotVerify('The gateway is still loading revocations', 2);
       const result = validator.check(m[1]);
       if (!(result instanceof Promise)) return accept(ctx, result);
