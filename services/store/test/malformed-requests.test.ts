@@ -37,6 +37,19 @@ describe('malformed requests (with the in-memory key-manager twin)', () => {
     );
   });
 
+  it('every /api/v1 answer, success or error, carries nosniff and no-store', async () => {
+    for (const [method, path, token] of [
+      ['GET', '/api/v1/applications', alice],
+      ['GET', '/api/v1/applications/app_nope', alice],
+      ['GET', '/api/v1/applications', undefined],
+      ['GET', '/api/v1/nowhere', alice],
+    ] as const) {
+      const res = await h.call(method, path, token ? { token } : {});
+      assert.equal(res.headers.get('x-content-type-options'), 'nosniff', `${path} ${res.status}`);
+      assert.equal(res.headers.get('cache-control'), 'no-store', `${path} ${res.status}`);
+    }
+  });
+
   it('a path parameter that is not valid percent-encoding is 400 bad_request, not 500', async () => {
     for (const path of ['/api/v1/applications/%E0%A4%A', '/api/v1/applications/%E0%A4%A/keys']) {
       const res = await h.call('GET', path, { token: alice });

@@ -44,11 +44,16 @@ export function bodyParsers(limit: number): RequestHandler[] {
   ];
 }
 
-/** API and sign-in answers are per user: never cached by the browser or a proxy. */
+/**
+ * API and sign-in answers are per user: never cached by the browser or a proxy, and never
+ * content-sniffed into something executable (a JSON error echoing input stays JSON).
+ */
 export function noStoreOnApi(): RequestHandler {
   return (req, res, next) => {
-    if (req.path.startsWith('/api/') || req.path.startsWith('/auth/'))
+    if (req.path.startsWith('/api/') || req.path.startsWith('/auth/')) {
       res.setHeader('cache-control', 'no-store');
+      res.setHeader('x-content-type-options', 'nosniff');
+    }
     next();
   };
 }
