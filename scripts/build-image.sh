@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 service="${1:?usage: scripts/build-image.sh <gateway|key-manager|store> [tag]}"
 # service:PORT:ADMIN_PORT (the config defaults; EXPOSE documents them)
 case "$service" in
-  gateway) ports=(8088 9080) target=service ;;
+  gateway) ports=(8080 9080) target=service ;;
   key-manager) ports=(8081 8091) target=service ;;
   store) ports=(8082 9082) target=store ;;
   *) echo "unknown service: $service (gateway, key-manager or store)" >&2; exit 2 ;;

@@ -56,7 +56,7 @@ export const configSchema = z.object({
   KEY_MANAGER_ISSUER: z.string().default(''),
   /** Expected `aud` of JWT access tokens (the key-manager's resource indicator). */
   TOKEN_AUDIENCE: z.string().min(1).default('portico-gateway'),
-  GATEWAY_CLIENT_ID: secret(z.string().min(1).default('portico-gateway')),
+  GATEWAY_CLIENT_ID: z.string().min(1).default('portico-gateway'),
   GATEWAY_CLIENT_SECRET: secret(z.string().default('')),
   KEY_MANAGER_TIMEOUT_MS: positiveInt(2000),
   /** Most introspection calls in flight per replica (a flood of unknown tokens is capped). */

@@ -61,7 +61,7 @@ export const configSchema = z.object({
   PORTAL_REDIRECT_URIS: csv('http://127.0.0.1:8082/auth/callback'),
   PORTAL_POST_LOGOUT_REDIRECT_URIS: csv(''),
   /** Demo/bootstrap users: `DOMAIN/name:password:role1|role2;...` (created when missing). */
-  BOOTSTRAP_USERS: z.string().default(''),
+  BOOTSTRAP_USERS: secret(z.string().default('')),
   /** Token endpoint requests per minute. */
   TOKEN_RATE_LIMIT_PER_IP: positiveInt(600),
   TOKEN_RATE_LIMIT_PER_CLIENT: positiveInt(300),

@@ -141,7 +141,7 @@ export function identityRoutes(d: IdentityRouteDeps): RouteSpec[] {
 export function safeReturnTo(value: string | undefined): string {
   // Printable ASCII only: browsers drop tabs and newlines (`/\t/evil` becomes `//evil`, another
   // origin), and a non-ASCII Location header cannot be sent at all.
-  const ok = /^\/(?![/\\])[^\\\r\n]*$/.test(value ?? '');
+  const ok = /^\/(?![/\\])[\x21-\x5b\x5d-\x7e]*$/.test(value ?? '');
   return ok ? (value as string) : '/';
 }
 
