@@ -52,6 +52,14 @@ export const configSchema = z.object({
     .string()
     .regex(/^[A-Za-z0-9-]{1,64}$/, 'an HTTP header name')
     .default('Origin'),
+  /** Fold the gateways' usage batches (topic portico.usage.v1) for the usage API (docs/adr/0082). */
+  USAGE_ENABLED: bool(true),
+  /** How often usage is rolled up to hours and days and expired. */
+  USAGE_ROLLUP_INTERVAL_MS: positiveInt(60_000),
+  /** Retention of per-minute, per-hour and per-day usage. */
+  USAGE_MINUTE_RETENTION_HOURS: positiveInt(48),
+  USAGE_HOUR_RETENTION_DAYS: positiveInt(35),
+  USAGE_DAY_RETENTION_DAYS: positiveInt(400),
 });
 
 export type Config = z.infer<typeof configSchema>;

@@ -31,6 +31,7 @@ await runService('store', configSchema, async ({ config, logger, metrics, lifecy
       adminToken: config.KEY_MANAGER_ADMIN_TOKEN,
       timeoutMs: config.KEY_MANAGER_TIMEOUT_MS,
     }),
+    bus,
     identity: new OidcIdentityProvider({
       issuer: config.KEY_MANAGER_URL,
       clientId: config.PORTAL_CLIENT_ID,

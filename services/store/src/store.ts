@@ -7,8 +7,8 @@
  */
 import type { Logger, Metrics } from '@portico/core';
 import { createHttpApp, mongoHealth, promClient } from '@portico/core';
-import type { EventPublisher } from '@portico/events';
-import { topicNames } from '@portico/events';
+import type { EventBus, EventPublisher } from '@portico/events';
+import { topicNames, usageTopicName } from '@portico/events';
 import type { Express } from 'express';
 import express from 'express';
 import type { Connection, Model } from 'mongoose';
@@ -34,12 +34,16 @@ import { keyRoutes } from './http/routes/keys.ts';
 import { metaRoutes } from './http/routes/meta.ts';
 import { subscriptionRoutes } from './http/routes/subscriptions.ts';
 import { tierRoutes } from './http/routes/tiers.ts';
+import { usageRoutes } from './http/routes/usage.ts';
 import type { IdentityProvider } from './identity/port.ts';
 import { SessionStore } from './identity/sessions.ts';
 import type { KeyManagerClient } from './keymanager/port.ts';
 import type { EntityBase } from './outbox/entity-store.ts';
 import { OutboxRelay } from './outbox/relay.ts';
 import { portalOptions, portalStatic } from './portal-static.ts';
+import type { UsageFollower } from './usage/follow.ts';
+import { followUsage } from './usage/follow.ts';
+import { UsageLedger } from './usage/ledger.ts';
 
 export interface StorePorts {
   conn: Connection;
@@ -47,6 +51,8 @@ export interface StorePorts {
   offsets: OffsetReader;
   keyManager: KeyManagerClient;
   identity: IdentityProvider;
+  /** Consumes the gateways' usage topic; without it the usage API answers from what is stored. */
+  bus?: Pick<EventBus, 'consume'>;
   logger: Logger;
   metrics: Metrics;
   /** True once shutdown has begun (/readyz answers 503). */
@@ -66,6 +72,7 @@ export interface Store {
   models: StoreModels;
   relay: OutboxRelay;
   applications: ApplicationService;
+  usage: UsageLedger;
 }
 
 export function buildStore(config: Config, ports: StorePorts): Store {
@@ -91,6 +98,14 @@ export function buildStore(config: Config, ports: StorePorts): Store {
     logger,
   });
   const sessions = new SessionStore(models, config.SESSION_TTL_SECONDS);
+  const db = ports.conn.db;
+  if (!db) throw new Error('the MongoDB connection has no database');
+  const usage = new UsageLedger(db, {
+    minuteHours: config.USAGE_MINUTE_RETENTION_HOURS,
+    hourDays: config.USAGE_HOUR_RETENTION_DAYS,
+    dayDays: config.USAGE_DAY_RETENTION_DAYS,
+  });
+  let usageFollower: UsageFollower | undefined;
 
   let lastHousekeeping = 0;
   const theRelay = new OutboxRelay({
@@ -138,6 +153,7 @@ export function buildStore(config: Config, ports: StorePorts): Store {
     ...applicationRoutes(applications),
     ...keyRoutes(keys),
     ...subscriptionRoutes(applications),
+    ...usageRoutes({ ledger: usage, applications, catalog }),
     ...internalRoutes(() => buildReadModel(models, ports.offsets, topics)),
   ];
   openApi = buildOpenApi(routes, { version: '1.0.0', serverUrl: config.PUBLIC_URL });
@@ -169,16 +185,30 @@ export function buildStore(config: Config, ports: StorePorts): Store {
     models,
     relay: theRelay,
     applications,
+    usage,
     async start() {
       await ensureIndexes(models);
+      await usage.ensureIndexes();
       await catalog.ensureBuiltInTiers();
       if (reloadCatalog) {
         const result = await reloadCatalog();
         logger.info({ file: config.CATALOG_FILE, result }, 'catalog file applied');
       }
       theRelay.start();
+      if (config.USAGE_ENABLED && ports.bus) {
+        usageFollower = followUsage({
+          bus: ports.bus,
+          topic: usageTopicName(config.KAFKA_TOPIC_PREFIX),
+          groupId: `${config.KAFKA_TOPIC_PREFIX}portico-store-usage`,
+          ledger: usage,
+          rollupIntervalMs: config.USAGE_ROLLUP_INTERVAL_MS,
+          logger,
+          metrics,
+        });
+      }
     },
     async stop() {
+      await usageFollower?.stop();
       await theRelay.stop();
     },
   };

@@ -109,6 +109,7 @@ async function assemble(
     offsets: kafkaOffsetReader(bus, 3000),
     keyManager: km,
     identity,
+    bus,
     logger,
     metrics: createMetrics('store-test'),
   });
