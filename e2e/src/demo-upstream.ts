@@ -4,6 +4,7 @@
  * production and sandbox endpoint URLs). Every answer echoes what the upstream received, so
  * tests can check what the gateway forwarded (and what it stripped). `/…/search.atom` answers
  * a small Atom feed, as the Twitter example of WSO2 API Manager's Generate Access Tokens page does.
+ * `/…/status/<code>` answers that status (400-599), for trying error handling and usage counts.
  *
  * Run: node e2e/src/demo-upstream.ts [port]   (default 8085, or DEMO_UPSTREAM_PORT)
  */
@@ -34,6 +35,15 @@ function handle(req: IncomingMessage, res: ServerResponse, body: string): void {
     return;
   }
   const environment = environmentOf(url.pathname);
+  const status = /\/status\/([45]\d\d)$/.exec(url.pathname);
+  if (status?.[1]) {
+    res.writeHead(Number(status[1]), {
+      'content-type': 'application/json',
+      'x-upstream-environment': environment,
+    });
+    res.end(JSON.stringify({ status: Number(status[1]) }));
+    return;
+  }
   if (url.pathname.endsWith('/search.atom')) {
     const q = (url.searchParams.get('q') ?? '').replace(/[<>&"']/g, '');
     res.writeHead(200, { 'content-type': 'application/atom+xml', 'x-upstream-environment': environment });
