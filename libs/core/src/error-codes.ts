@@ -68,6 +68,7 @@ export const ERROR_CODES = {
   unknown_token: 'The key-manager does not know the token',
   expired_token: 'The token has expired',
   revoked_token: 'The token has been revoked',
+  invalid_dpop_proof: 'A DPoP-bound token without a valid, fresh, unused DPoP proof for this request',
   invalid_path: 'The request path is not acceptable',
   api_not_found: 'No API matches this path',
   api_blocked: 'The API is BLOCKED',

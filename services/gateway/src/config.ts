@@ -56,6 +56,13 @@ export const configSchema = z.object({
   KEY_MANAGER_ISSUER: z.string().default(''),
   /** Expected `aud` of JWT access tokens (the key-manager's resource indicator). */
   TOKEN_AUDIENCE: z.string().min(1).default('portico-gateway'),
+  /**
+   * The base URL API consumers call (e.g. https://api.example.com behind an ingress): DPoP proofs
+   * name it in `htu`. Empty: http://<Host of the request>.
+   */
+  PUBLIC_URL: z.union([z.literal(''), urlString()]).default(''),
+  /** How far a DPoP proof's iat may be from now, either side; its jti is remembered twice as long. */
+  DPOP_PROOF_MAX_AGE_SECONDS: positiveInt(60),
   GATEWAY_CLIENT_ID: z.string().min(1).default('portico-gateway'),
   GATEWAY_CLIENT_SECRET: secret(z.string().default('')),
   KEY_MANAGER_TIMEOUT_MS: positiveInt(2000),

@@ -12,6 +12,7 @@ import { usageHook } from './analytics/hook.ts';
 import { startUsageReporter } from './analytics/start.ts';
 import { createAdminApp, createApp } from './app.ts';
 import { sharedTokenCache } from './auth/cache.ts';
+import { redisProofReplayStore } from './auth/dpop-replay.ts';
 import { HttpIntrospector } from './auth/introspection.ts';
 import { JwtVerifier } from './auth/jwt.ts';
 import { TokenValidator } from './auth/validator.ts';
@@ -162,6 +163,7 @@ await runService('gateway', configSchema, async ({ config, logger, metrics, life
       validator,
       revocationsLoaded,
       rateLimits: new RedisRateLimitStore(redis),
+      proofReplay: redisProofReplayStore(redis, config.REDIS_KEY_PREFIX),
       signer,
       forward: upstreams.forward,
       metrics: gatewayMetrics,

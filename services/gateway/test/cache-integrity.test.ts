@@ -47,6 +47,7 @@ function adminFacts(): TokenFacts {
     exp: Math.floor(now / 1000) + 3600,
     issuedAtMs: now,
     format: 'opaque',
+    jkt: null,
   };
 }
 

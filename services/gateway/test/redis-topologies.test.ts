@@ -296,6 +296,7 @@ describe('Redis Cluster', () => {
       exp: Math.floor(now / 1000) + 3600,
       issuedAtMs: now,
       format: 'opaque',
+      jkt: null,
     };
     const writer = new Cluster([{ host: '127.0.0.1', port: Number(cluster.nodes[0]?.split(':')[1]) }], {
       redisOptions: { password: cluster.password },

@@ -297,6 +297,7 @@ describe('deny-list', () => {
         jti: null,
         exp: null,
         format: 'opaque' as const,
+        jkt: null,
       },
       issuedAtMs: 1500,
     };

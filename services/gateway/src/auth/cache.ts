@@ -25,11 +25,12 @@ export interface SharedTokenCache {
 }
 
 /**
- * The Redis key of a token hash: one key per entry, so any Cluster slot will do. `tok2`: sealed
- * entries; the unsealed ones of older replicas (`tok:`) are never read.
+ * The Redis key of a token hash: one key per entry, so any Cluster slot will do. `tok3`: sealed
+ * entries that say whether the token is DPoP-bound; older replicas' entries (`tok:`, `tok2:`,
+ * without that fact) are never read, so a bound token can never pass as a bearer one.
  */
 export function tokenCacheKey(prefix: string, hash: string): string {
-  return `${prefix}tok2:${hash}`;
+  return `${prefix}tok3:${hash}`;
 }
 
 export class RedisTokenCache implements SharedTokenCache {

@@ -21,6 +21,8 @@ export interface TokenFacts {
   /** Issue time in epoch milliseconds (iat_ms, else iat * 1000: conservative for bulk revocation). */
   issuedAtMs: number;
   format: 'jwt' | 'opaque';
+  /** RFC 9449 `cnf.jkt`: the token is DPoP-bound to the key with this thumbprint. */
+  jkt: string | null;
 }
 
 export type InvalidCode = 'malformed' | 'unknown' | 'expired' | 'revoked' | 'invalid';
@@ -73,6 +75,7 @@ export function factsFromClaims(
     exp: num(claims['exp']),
     issuedAtMs: iatMs ?? (iat !== null ? iat * 1000 : 0),
     format,
+    jkt: str((claims['cnf'] as Record<string, unknown> | undefined)?.['jkt']),
   };
 }
 

@@ -35,6 +35,15 @@ export function invalidToken(message: string, code: ErrorCode): AppError {
   });
 }
 
+/** 401 with a DPoP challenge: the proof is missing, invalid, stale or replayed (RFC 9449 §7.1). */
+export function invalidDpopProof(message: string): AppError {
+  return new AppError(message, {
+    status: 401,
+    code: 'invalid_dpop_proof',
+    headers: { 'www-authenticate': `DPoP error="invalid_dpop_proof", algs="ES256 PS256 EdDSA"`, ...NO_STORE },
+  });
+}
+
 /** 403 with a machine code: valid token, but not allowed here. */
 export function denied(message: string, code: ErrorCode): AppError {
   return new AppError(message, { status: 403, code, headers: { ...NO_STORE } });

@@ -1,5 +1,7 @@
 /** The gateway's plugin chain, in priority order. */
 import type { Logger } from '@portico/core';
+import type { ProofReplayStore } from '../auth/dpop.ts';
+import { DpopVerifier } from '../auth/dpop.ts';
 import type { TokenValidator } from '../auth/validator.ts';
 import type { Config } from '../config.ts';
 import type { GatewayMetrics } from '../metrics.ts';
@@ -22,6 +24,8 @@ export interface PluginDeps {
   validator: TokenValidator;
   revocationsLoaded: () => boolean;
   rateLimits: RateLimitStore;
+  /** Where DPoP proof ids are remembered, shared by every replica (auth/dpop-replay.ts). */
+  proofReplay: ProofReplayStore;
   signer: BackendJwtSigner;
   /** Sends to the upstream (proxy/forward.ts createForwarder). */
   forward: Forward;
@@ -33,7 +37,13 @@ export function gatewayPlugins(config: Config, deps: PluginDeps): GatewayPlugin[
   return orderPlugins([
     routePlugin(deps.model),
     corsPlugin(config),
-    authenticatePlugin(deps.validator, deps.revocationsLoaded),
+    authenticatePlugin(deps.validator, deps.revocationsLoaded, {
+      verifier: new DpopVerifier({
+        replay: deps.proofReplay,
+        maxAgeSeconds: config.DPOP_PROOF_MAX_AGE_SECONDS,
+      }),
+      publicUrl: config.PUBLIC_URL || undefined,
+    }),
     accessPlugin(deps.model, config),
     rateLimitPlugin(deps.model, deps.rateLimits, config, deps.metrics, deps.logger),
     outboundPlugin(deps.signer, config),

@@ -12,6 +12,7 @@ import type { JWTVerifyGetKey } from 'jose';
 import { createAdminApp, createApp } from '../../src/app.ts';
 import type { SharedTokenCache } from '../../src/auth/cache.ts';
 import { InMemoryTokenCache } from '../../src/auth/cache.ts';
+import { InMemoryProofReplayStore } from '../../src/auth/dpop-replay.ts';
 import type { TokenIntrospector } from '../../src/auth/introspection.ts';
 import { InMemoryIntrospector } from '../../src/auth/introspection.ts';
 import { JwtVerifier } from '../../src/auth/jwt.ts';
@@ -95,6 +96,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       validator,
       revocationsLoaded: options.revocationsLoaded ?? (() => true),
       rateLimits: options.rateLimits ?? new InMemoryRateLimitStore(),
+      proofReplay: new InMemoryProofReplayStore(),
       signer,
       forward: upstreams.forward,
       metrics: gatewayMetrics,
