@@ -6,6 +6,8 @@
  * - `startPrivateRedis()`, `startPrivateMongo()`, `startPrivateKafka()` spawn a private instance on
  *   free ports in a temp dir, for fault tests that stop and restart it. Always `dispose()` them
  *   (an `after` hook); any left running are killed when the test process exits.
+ *   Three-node Kafka: `startPrivateKafkaCluster()` (kafka-cluster.ts); Redis Sentinel and Cluster:
+ *   redis-topologies.ts.
  * - `waitForRedisReady()`, `waitForMongoReady()`, `waitForKafkaReady()` poll until a server answers;
  *   scripts/infra/ready.ts uses them for `scripts/infra.sh start`.
  *
