@@ -132,7 +132,7 @@ export function assertProductionConfig(config: Config): void {
   if (problems.length > 0) throw new ConfigError(problems);
 }
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:16379';
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:16379';
 
 export type RedisTopology =
   | { mode: 'standalone'; url: string }
