@@ -10,10 +10,14 @@
 #
 # Ports: PORTICO_MONGO_PORT=27018 (FerretDB), PORTICO_KAFKA_PORT=19092 + PORTICO_KAFKA_CONTROLLER_PORT=19093,
 # PORTICO_REDIS_PORT=16379. PORTICO_INFRA_TIMEOUT=90 (seconds to wait for readiness).
+# PORTICO_KAFKA_BROKERS=1 (default) | 3 (three broker+controller KRaft nodes, one cluster: brokers on
+# PORTICO_KAFKA_PORT, +2, +4 and controllers on PORTICO_KAFKA_CONTROLLER_PORT, +2, +4; internal topics
+# and the default replication factor 3, min.insync.replicas 2).
 # PORTICO_REDIS_MODE=single (default) | sentinel (master 16379, replica 16380, sentinels 16381-16383) |
 # cluster (3 masters 16379-16381, bus ports 26379-26381); both password-protected (`env` prints it).
 # A component named by MONGO_URL / KAFKA_BROKERS / REDIS_URL is external: never started or stopped here.
-# Data: .portico/data/<name>, logs: .portico/logs/<name>.log (previous run: <name>.log.1), pids: .portico/pids/<name>.pid.
+# Data: .portico/data/<name>, logs: .portico/logs/<name>.log (previous run: <name>.log.1), pids: .portico/pids/<name>.pid
+# (extra members of a Redis or Kafka set: <name>-<member>).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 DATA="$RUN/data"
@@ -23,6 +27,8 @@ KAFKA_CONTROLLER_PORT="${PORTICO_KAFKA_CONTROLLER_PORT:-19093}"
 REDIS_PORT="${PORTICO_REDIS_PORT:-16379}"
 REDIS_MODE="${PORTICO_REDIS_MODE:-single}"
 REDIS_SENTINEL_NAME=portico
+KAFKA_BROKER_COUNT="${PORTICO_KAFKA_BROKERS:-1}"
+case "$KAFKA_BROKER_COUNT" in 1 | 3) ;; *) die "PORTICO_KAFKA_BROKERS=$KAFKA_BROKER_COUNT: expected 1 or 3" ;; esac
 START_TIMEOUT="${PORTICO_INFRA_TIMEOUT:-90}"
 STOP_TIMEOUT=30
 ALL=(redis mongo kafka)
@@ -43,7 +49,7 @@ is_external() {
 url_of() {
   case "$1" in
     mongo) echo "${MONGO_URL:-mongodb://127.0.0.1:$MONGO_PORT/}" ;;
-    kafka) echo "${KAFKA_BROKERS:-127.0.0.1:$KAFKA_PORT}" ;;
+    kafka) echo "${KAFKA_BROKERS:-$(kafka_brokers)}" ;;
     redis) echo "${REDIS_URL:-redis://$(redis_auth)127.0.0.1:$REDIS_PORT}" ;;
   esac
 }
@@ -52,7 +58,7 @@ shown_url_of() { url_of "$1" | sed -E 's#(://[^:@/]*):[^@/]*@#\1:***@#'; }
 ports_of() {
   case "$1" in
     mongo) echo "$MONGO_PORT" ;;
-    kafka) echo "$KAFKA_PORT $KAFKA_CONTROLLER_PORT" ;;
+    kafka) kafka_members | while read -r _ _ port cport; do echo "$port $cport"; done ;;
     redis) redis_ports ;;
   esac
 }
@@ -69,7 +75,7 @@ is_ours() { # name pid
   cmdline="$( { tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null)" || return 1
   case "$name" in
     mongo) [[ "$cmdline" == *"$FERRETDB "* && "$cmdline" == *"--state-dir=$DATA/mongo/state"* ]] ;;
-    kafka) [[ "$cmdline" == *" kafka.Kafka $DATA/kafka/server.properties"* ]] ;;
+    kafka | kafka-*) [[ "$cmdline" == *" kafka.Kafka $DATA/$name/server.properties"* ]] ;;
     redis | redis-*) [[ "$cmdline" == *redis-server* && "$(readlink "/proc/$pid/cwd" 2>/dev/null)" == "$(readlink -f "$DATA/$name")" ]] ;;
     *) return 1 ;;
   esac
@@ -92,6 +98,8 @@ ready_check() { # name timeout_seconds [pid]
   local name="$1" secs="$2" pid="${3:-}"
   local args=(--timeout "$((secs * 1000))")
   [ -n "$pid" ] && args+=(--pid "$pid")
+  # A Kafka set is ready once every broker has registered.
+  [ "$name" = kafka ] && ! is_external kafka && args+=(--brokers "$KAFKA_BROKER_COUNT")
   "$NODE" --disable-warning=TimeoutNegativeWarning "$ROOT/scripts/infra/ready.ts" "$name" "$(url_of "$name")" "${args[@]}"
 }
 
@@ -150,31 +158,104 @@ new_cluster_id() { # like Kafka's Uuid.randomUuid(): 16 random bytes, base64url,
   done
 }
 
-# Writes server.properties; formats the storage once, keeping the cluster id in data/kafka/cluster.id.
-# Storage that is missing pieces or belongs to another cluster id is wiped and formatted again.
-kafka_prepare() {
-  local dir="$DATA/kafka" logdir="$DATA/kafka/kraft-logs" props="$DATA/kafka/server.properties" id=""
-  mkdir -p "$dir"
-  sed -e "s|@PORT@|$KAFKA_PORT|g" -e "s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" -e "s|@LOG_DIR@|$logdir|g" \
+# The Kafka nodes of PORTICO_KAFKA_BROKERS, one "name node-id port controller-port" a line; the first is
+# `kafka` (its pid file stands for the whole set, its data dir holds cluster.id).
+kafka_members() {
+  local i
+  case "$KAFKA_BROKER_COUNT" in
+    1) echo "kafka 1 $KAFKA_PORT $KAFKA_CONTROLLER_PORT" ;;
+    3) for i in 1 2 3; do
+         echo "$([ "$i" = 1 ] && echo kafka || echo "kafka-$i") $i $((KAFKA_PORT + 2 * (i - 1))) $((KAFKA_CONTROLLER_PORT + 2 * (i - 1)))"
+       done ;;
+    *) die "PORTICO_KAFKA_BROKERS=$KAFKA_BROKER_COUNT: expected 1 or 3" ;;
+  esac
+}
+kafka_brokers() {
+  local name node port cport list=()
+  while read -r name node port cport; do list+=("127.0.0.1:$port"); done < <(kafka_members)
+  (IFS=,; echo "${list[*]}")
+}
+
+# server.properties of one node: the single-node template as it is; for a set of three, the lines that
+# differ (node id, quorum, replication of internal and default topics) replaced in place.
+kafka_render() { # name node-id port controller-port
+  local name="$1" node="$2" port="$3" cport="$4" props="$DATA/$1/server.properties" voters=() n _ c
+  sed -e "s|@PORT@|$port|g" -e "s|@CONTROLLER_PORT@|$cport|g" -e "s|@LOG_DIR@|$DATA/$name/kraft-logs|g" \
     "$KAFKA_CONF/server.properties.in" >"$props"
+  [ "$KAFKA_BROKER_COUNT" = 1 ] && return 0
+  while read -r _ n _ c; do voters+=("$n@127.0.0.1:$c"); done < <(kafka_members)
+  sed -i -e "s|^node\.id=.*|node.id=$node|" -e "s|^controller\.quorum\.voters=.*|controller.quorum.voters=$(IFS=,; echo "${voters[*]}")|" \
+    -e 's/^\(offsets\.topic\.replication\.factor\|transaction\.state\.log\.replication\.factor\|share\.coordinator\.state\.topic\.replication\.factor\|default\.replication\.factor\)=.*/\1=3/' \
+    -e 's/^\(transaction\.state\.log\.min\.isr\|share\.coordinator\.state\.topic\.min\.isr\|min\.insync\.replicas\)=.*/\1=2/' \
+    -e 's/^# One broker: every internal topic has one replica\./# Three nodes (PORTICO_KAFKA_BROKERS=3): three replicas, two in sync./' "$props"
+}
+
+# Is the storage of one node formatted for cluster ID as NODE?
+kafka_storage_ok() { # logdir id node
+  local logdir="$1"
+  [ -f "$logdir/meta.properties" ] && grep -qx "cluster.id=$2" "$logdir/meta.properties" &&
+    grep -qx "node.id=$3" "$logdir/meta.properties" &&
+    { [ -f "$logdir/bootstrap.checkpoint" ] || [ -d "$logdir/__cluster_metadata-0" ]; }
+}
+
+# Writes each node's server.properties; formats the storage once, keeping the cluster id in
+# data/kafka/cluster.id and the number of nodes in data/kafka/brokers (absent: 1). Storage that is missing
+# pieces, belongs to another cluster id or to a set of another size is wiped (every node's) and formatted again.
+kafka_prepare() {
+  local dir="$DATA/kafka" id="" name node port cport ok=1
+  while read -r name node port cport; do
+    mkdir -p "$DATA/$name"
+    kafka_render "$name" "$node" "$port" "$cport"
+  done < <(kafka_members)
   [ -s "$dir/cluster.id" ] && id="$(cat "$dir/cluster.id")"
-  if [ -n "$id" ] && [ -f "$logdir/meta.properties" ] && grep -qx "cluster.id=$id" "$logdir/meta.properties" &&
-    grep -qx "node.id=1" "$logdir/meta.properties" &&
-    { [ -f "$logdir/bootstrap.checkpoint" ] || [ -d "$logdir/__cluster_metadata-0" ]; }; then
-    return 0
+  if [ -n "$id" ] && [ "$(cat "$dir/brokers" 2>/dev/null || echo 1)" = "$KAFKA_BROKER_COUNT" ]; then
+    while read -r name node port cport; do
+      kafka_storage_ok "$DATA/$name/kraft-logs" "$id" "$node" || ok=0
+    done < <(kafka_members)
+    [ "$ok" = 1 ] && return 0
   fi
-  if [ -e "$logdir" ] || [ -n "$id" ]; then
-    log "kafka: storage in ${logdir#"$ROOT"/} is incomplete or has another cluster id; wiping it and formatting again"
+  if [ -e "$dir/kraft-logs" ] || [ -n "$id" ]; then
+    log "kafka: storage in ${DATA#"$ROOT"/}/kafka* is incomplete, has another cluster id or another size; wiping it and formatting again"
   fi
-  rm -rf "$logdir"
+  rm -rf "$dir/kraft-logs" "$DATA"/kafka-*/kraft-logs
   id="$(new_cluster_id)"
   echo "$id" >"$dir/cluster.id"
-  log "kafka: formatting storage (cluster id $id)"
-  kafka_java kafka.tools.StorageTool format -t "$id" -c "$props" >>"$LOGS/kafka-format.log" 2>&1 || {
-    tail -n 30 "$LOGS/kafka-format.log" >&2
-    rm -f "$dir/cluster.id"
-    die "kafka: formatting the storage failed (log: ${LOGS#"$ROOT"/}/kafka-format.log)"
-  }
+  log "kafka: formatting storage of $KAFKA_BROKER_COUNT node(s) (cluster id $id)"
+  while read -r name node port cport; do
+    kafka_java kafka.tools.StorageTool format -t "$id" -c "$DATA/$name/server.properties" >>"$LOGS/kafka-format.log" 2>&1 || {
+      tail -n 30 "$LOGS/kafka-format.log" >&2
+      rm -f "$dir/cluster.id"
+      die "kafka: formatting the storage of $name failed (log: ${LOGS#"$ROOT"/}/kafka-format.log)"
+    }
+  done < <(kafka_members)
+  echo "$KAFKA_BROKER_COUNT" >"$dir/brokers"
+}
+
+launch_kafka() {
+  local name node port cport
+  while read -r name node port cport; do
+    launch "$name" "$DATA/$name" java "@$KAFKA_CONF/jvm.args" "-Dlog4j2.configurationFile=$KAFKA_CONF/log4j2.properties" \
+      -cp "$KAFKA_LIBS/*" kafka.Kafka "$DATA/$name/server.properties"
+  done < <(kafka_members)
+}
+
+# Stops every Kafka node that has a pid file (whatever PORTICO_KAFKA_BROKERS says now), all at once:
+# one by one, the last nodes would wait for a controller quorum that is already gone.
+kafka_stop() {
+  local f name pid waits=() stopped=() rc=0 i
+  for f in "$PIDS/kafka.pid" "$PIDS"/kafka-*.pid; do
+    [ -f "$f" ] || continue
+    name="$(basename "$f" .pid)"
+    if pid="$(running_pid "$name")"; then
+      terminate "$name" "$pid" &
+      waits+=("$!")
+      stopped+=("$name (pid $pid)")
+    fi
+    rm -f "$f"
+  done
+  for i in "${waits[@]}"; do wait "$i" || rc=1; done
+  if [ "${#stopped[@]}" = 0 ]; then log "kafka: not running"; else log "kafka: stopped ${stopped[*]}"; fi
+  return "$rc"
 }
 
 # ------------------------------------------------------------------------------------------------ redis modes
@@ -317,8 +398,7 @@ launch_component() { # name
       need "$KAFKA_LIBS" "Kafka jars"
       command -v java >/dev/null || die "java not on PATH: run scripts/setup-infra.sh"
       kafka_prepare
-      launch kafka "$DATA/kafka" java "@$KAFKA_CONF/jvm.args" "-Dlog4j2.configurationFile=$KAFKA_CONF/log4j2.properties" \
-        -cp "$KAFKA_LIBS/*" kafka.Kafka "$DATA/kafka/server.properties"
+      launch_kafka
       ;;
   esac
 }
@@ -366,8 +446,12 @@ cmd_start() {
     else
       log "$name: did not become ready (waited up to ${START_TIMEOUT}s)"
       log_tail "$name"
-      if pid="$(running_pid "$name")"; then terminate "$name" "$pid"; fi
-      rm -f "$(pidfile "$name")"
+      if [ "$name" = kafka ]; then
+        kafka_stop || true
+      else
+        if pid="$(running_pid "$name")"; then terminate "$name" "$pid"; fi
+        rm -f "$(pidfile "$name")"
+      fi
       [ "$name" = redis ] && redis_stop_members
       failed+=("$name")
     fi
@@ -384,6 +468,7 @@ cmd_stop() {
     name="${!i}"
     if is_external "$name"; then log "$name: external, not stopped here"; continue; fi
     [ "$name" = redis ] && redis_stop_members
+    if [ "$name" = kafka ]; then kafka_stop; continue; fi
     if pid="$(running_pid "$name")"; then
       terminate "$name" "$pid"
       log "$name: stopped (pid $pid)"
@@ -429,6 +514,7 @@ cmd_reset() {
     is_external "$name" && continue
     rm -rf "${DATA:?}/$name"
     [ "$name" = redis ] && rm -rf "${DATA:?}"/redis-* "${DATA:?}/redis.password"
+    [ "$name" = kafka ] && rm -rf "${DATA:?}"/kafka-*
     log "$name: data deleted"
   done
 }

@@ -6,6 +6,8 @@
  * - `startPrivateRedis()`, `startPrivateMongo()`, `startPrivateKafka()` spawn a private instance on
  *   free ports in a temp dir, for fault tests that stop and restart it. Always `dispose()` them
  *   (an `after` hook); any left running are killed when the test process exits.
+ *   Three-node Kafka: `startPrivateKafkaCluster()` (kafka-cluster.ts); Redis Sentinel and Cluster:
+ *   redis-topologies.ts.
  * - `waitForRedisReady()`, `waitForMongoReady()`, `waitForKafkaReady()` poll until a server answers;
  *   scripts/infra/ready.ts uses them for `scripts/infra.sh start`.
  *
@@ -243,11 +245,17 @@ export async function waitForMongoReady(url: string, options: ReadyOptions = {})
   );
 }
 
+export interface KafkaReadyOptions extends ReadyOptions {
+  /** Ready once this many brokers have registered (default 1). */
+  minBrokers?: number;
+}
+
 /**
- * Polls until the Kafka cluster at `brokers` answers a metadata request (describeCluster reports a
- * broker, listTopics works).
+ * Polls until the Kafka cluster at `brokers` answers a metadata request (describeCluster reports
+ * `minBrokers` brokers, listTopics works).
  */
-export async function waitForKafkaReady(brokers: string[], options: ReadyOptions = {}): Promise<void> {
+export async function waitForKafkaReady(brokers: string[], options: KafkaReadyOptions = {}): Promise<void> {
+  const minBrokers = options.minBrokers ?? 1;
   const { Kafka, logLevel } = (await import('kafkajs')).default;
   const targets = brokers.map((b) => hostPort(b, 9092));
   await pollReady(
@@ -267,7 +275,8 @@ export async function waitForKafkaReady(brokers: string[], options: ReadyOptions
       try {
         await admin.connect();
         const cluster = await admin.describeCluster();
-        if (cluster.brokers.length === 0) throw new Error('no broker registered yet');
+        if (cluster.brokers.length < minBrokers)
+          throw new Error(`${cluster.brokers.length} of ${minBrokers} brokers registered`);
         await admin.listTopics();
       } finally {
         await admin.disconnect().catch(() => undefined);
@@ -484,6 +493,47 @@ export async function startOrCleanUp(service: PrivateService): Promise<PrivateSe
   }
 }
 
+export interface RedisServerArgs {
+  port: number;
+  /** Working and data directory. */
+  dir: string;
+  /** Append-only file (default false: nothing is kept across restarts). */
+  persistent?: boolean;
+  /** requirepass (none when empty). */
+  password?: string;
+  /** A config file read first (e.g. a sentinel's, which it rewrites). */
+  configFile?: string;
+  /** Appended last, e.g. --replicaof or --cluster-enabled. */
+  extra?: string[];
+}
+
+/** redis-server's arguments for a private node: 127.0.0.1 only, in the foreground, logging to stdout. */
+export function redisServerArgs(o: RedisServerArgs): string[] {
+  return [
+    ...(o.configFile ? [o.configFile] : []),
+    '--port',
+    String(o.port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    o.dir,
+    '--save',
+    '',
+    '--appendonly',
+    o.persistent ? 'yes' : 'no',
+    '--appendfsync',
+    'everysec',
+    '--daemonize',
+    'no',
+    '--logfile',
+    '',
+    '--loglevel',
+    'warning',
+    ...(o.password ? ['--requirepass', o.password] : []),
+    ...(o.extra ?? []),
+  ];
+}
+
 /** A private redis-server (from PATH) on a free port. */
 export async function startPrivateRedis(options: PrivateRedisOptions = {}): Promise<PrivateService> {
   const port = await freePort();
@@ -499,26 +549,7 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
       logFile: path.join(dir, 'redis.log'),
       launch: () => ({
         command: 'redis-server',
-        args: [
-          '--port',
-          String(port),
-          '--bind',
-          '127.0.0.1',
-          '--dir',
-          dir,
-          '--save',
-          '',
-          '--appendonly',
-          persistent ? 'yes' : 'no',
-          '--appendfsync',
-          'everysec',
-          '--daemonize',
-          'no',
-          '--logfile',
-          '',
-          '--loglevel',
-          'warning',
-        ],
+        args: redisServerArgs({ port, dir, persistent }),
         cwd: dir,
       }),
       ready: (o) => waitForRedisReady(url, o),
@@ -564,32 +595,64 @@ function ferretdbArgs(port: number, dir: string): string[] {
 }
 
 /** A Kafka cluster id as Kafka's own Uuid.randomUuid() makes them: 16 random bytes, base64url. */
-function kafkaClusterId(): string {
+export function kafkaClusterId(): string {
   for (;;) {
     const id = randomBytes(16).toString('base64url');
     if (!id.startsWith('-')) return id;
   }
 }
 
-/** A private single-node KRaft Kafka (.tools/kafka/libs) on free ports; `url` is its broker address. */
-export async function startPrivateKafka(options: PrivateServiceOptions = {}): Promise<PrivateService> {
-  const root = repoRoot();
+export interface KafkaNodeConfig {
+  port: number;
+  controllerPort: number;
+  logDir: string;
+  /** One node of a set: its id and every voter, `id@127.0.0.1:controllerPort` comma-separated. */
+  member?: { nodeId: number; voters: string };
+}
+
+/**
+ * server.properties of one KRaft node from scripts/infra/kafka/server.properties.in, rendered as
+ * scripts/infra.sh renders it: a single node is the template as it is; a member of a set of three
+ * gets its node id, the quorum, and three replicas (two in sync) for internal and default topics.
+ */
+export function kafkaServerProperties(template: string, node: KafkaNodeConfig): string {
+  let text = template
+    .replaceAll('@PORT@', String(node.port))
+    .replaceAll('@CONTROLLER_PORT@', String(node.controllerPort))
+    .replaceAll('@LOG_DIR@', node.logDir);
+  if (!node.member) return text;
+  const set: Record<string, string> = {
+    'node.id': String(node.member.nodeId),
+    'controller.quorum.voters': node.member.voters,
+    'offsets.topic.replication.factor': '3',
+    'transaction.state.log.replication.factor': '3',
+    'share.coordinator.state.topic.replication.factor': '3',
+    'default.replication.factor': '3',
+    'transaction.state.log.min.isr': '2',
+    'share.coordinator.state.topic.min.isr': '2',
+    'min.insync.replicas': '2',
+  };
+  for (const [key, value] of Object.entries(set)) {
+    const line = new RegExp(`^${key.replaceAll('.', '\\.')}=.*$`, 'm');
+    if (!line.test(text)) throw new Error(`server.properties.in has no ${key}= line`);
+    text = text.replace(line, `${key}=${value}`);
+  }
+  return text.replace(
+    '# One broker: every internal topic has one replica.',
+    '# Three nodes (PORTICO_KAFKA_BROKERS=3): three replicas, two in sync.',
+  );
+}
+
+/** The template, jars and JVM settings of the local Kafka (scripts/infra/kafka, .tools/kafka/libs). */
+export async function kafkaInstall(): Promise<{
+  template: string;
+  java: (cwd: string, mainClass: string, ...args: string[]) => LaunchSpec;
+}> {
+  const confDir = path.join(repoRoot(), 'scripts', 'infra', 'kafka');
   const libs = path.join(toolsDir(), 'kafka', 'libs');
   requireFile(libs, 'Kafka jars (.tools/kafka/libs)');
-  const confDir = path.join(root, 'scripts', 'infra', 'kafka');
-  const [port, controllerPort] = (await freePorts(2)) as [number, number];
-  const dir = await mkdtemp(path.join(tmpdir(), 'portico-kafka-'));
-  const logDir = path.join(dir, 'kraft-logs');
-  const properties = path.join(dir, 'server.properties');
   const template = await readFile(path.join(confDir, 'server.properties.in'), 'utf8');
-  await writeFile(
-    properties,
-    template
-      .replaceAll('@PORT@', String(port))
-      .replaceAll('@CONTROLLER_PORT@', String(controllerPort))
-      .replaceAll('@LOG_DIR@', logDir),
-  );
-  const java = (mainClass: string, ...args: string[]): LaunchSpec => ({
+  const java = (cwd: string, mainClass: string, ...args: string[]): LaunchSpec => ({
     command: 'java',
     args: [
       `@${path.join(confDir, 'jvm.args')}`,
@@ -599,8 +662,38 @@ export async function startPrivateKafka(options: PrivateServiceOptions = {}): Pr
       mainClass,
       ...args,
     ],
-    cwd: dir,
+    cwd,
   });
+  return { template, java };
+}
+
+type KafkaJava = Awaited<ReturnType<typeof kafkaInstall>>['java'];
+
+/** Formats one node's storage (kafka.tools.StorageTool) for cluster `clusterId`; output into logFile. */
+export function formatKafkaStorage(
+  java: KafkaJava,
+  dir: string,
+  clusterId: string,
+  properties: string,
+  logFile: string,
+): Promise<void> {
+  return runToCompletion(
+    java(dir, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', properties),
+    logFile,
+    60_000,
+  );
+}
+
+/** A private single-node KRaft Kafka (.tools/kafka/libs) on free ports; `url` is its broker address. */
+export async function startPrivateKafka(options: PrivateServiceOptions = {}): Promise<PrivateService> {
+  const { template, java } = await kafkaInstall();
+  const [port, controllerPort] = (await freePorts(2)) as [number, number];
+  const dir = await mkdtemp(path.join(tmpdir(), 'portico-kafka-'));
+  const properties = path.join(dir, 'server.properties');
+  await writeFile(
+    properties,
+    kafkaServerProperties(template, { port, controllerPort, logDir: path.join(dir, 'kraft-logs') }),
+  );
   const logFile = path.join(dir, 'kafka.log');
   const url = `127.0.0.1:${port}`;
   const service = createPrivateService({
@@ -609,17 +702,13 @@ export async function startPrivateKafka(options: PrivateServiceOptions = {}): Pr
     port,
     dir,
     logFile,
-    launch: () => java('kafka.Kafka', properties),
+    launch: () => java(dir, 'kafka.Kafka', properties),
     ready: (o) => waitForKafkaReady([url], o),
     startTimeoutMs: options.startTimeoutMs ?? 60_000,
     stopTimeoutMs: options.stopTimeoutMs ?? 20_000,
   });
   try {
-    await runToCompletion(
-      java('kafka.tools.StorageTool', 'format', '-t', kafkaClusterId(), '-c', properties),
-      logFile,
-      60_000,
-    );
+    await formatKafkaStorage(java, dir, kafkaClusterId(), properties, logFile);
   } catch (err) {
     await service.dispose().catch(() => undefined);
     throw err;

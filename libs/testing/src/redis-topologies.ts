@@ -7,11 +7,17 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { PrivateService } from './infra.ts';
-import { createPrivateService, freePorts, startOrCleanUp, waitForRedisReady } from './infra.ts';
+import {
+  createPrivateService,
+  freePorts,
+  redisServerArgs,
+  startOrCleanUp,
+  waitForRedisReady,
+} from './infra.ts';
 
 /** One redis-cli call against 127.0.0.1:port, bounded in time; stdout trimmed. */
 export function redisCli(
@@ -65,31 +71,15 @@ interface NodeOptions {
 async function redisNode(root: string, o: NodeOptions): Promise<PrivateService> {
   const dir = path.join(root, o.name);
   await rm(dir, { recursive: true, force: true });
-  const { mkdir } = await import('node:fs/promises');
   await mkdir(dir, { recursive: true });
   const url = `redis://:${encodeURIComponent(o.password)}@127.0.0.1:${o.port}`;
-  const args = [
-    ...(o.configFile ? [o.configFile] : []),
-    '--port',
-    String(o.port),
-    '--bind',
-    '127.0.0.1',
-    '--dir',
+  const args = redisServerArgs({
+    port: o.port,
     dir,
-    '--save',
-    '',
-    '--appendonly',
-    'no',
-    '--daemonize',
-    'no',
-    '--logfile',
-    '',
-    '--loglevel',
-    'warning',
-    '--requirepass',
-    o.password,
-    ...(o.args ?? []),
-  ];
+    password: o.password,
+    configFile: o.configFile,
+    extra: o.args,
+  });
   return startOrCleanUp(
     createPrivateService({
       kind: 'redis',

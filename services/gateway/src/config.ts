@@ -127,7 +127,21 @@ export const configSchema = z.object({
 
 export type Config = z.infer<typeof configSchema>;
 
-export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:16379';
+/** Settings with development fallbacks must be real in production (Redis ones: redisSettings). */
+export function assertProductionConfig(config: Config): void {
+  if (config.NODE_ENV !== 'production') return;
+  const problems: string[] = [];
+  if (!config.GATEWAY_CLIENT_SECRET)
+    problems.push('GATEWAY_CLIENT_SECRET: required in production (got unset)');
+  if (config.BACKEND_JWT_ENABLED && !config.BACKEND_JWT_SIGNING_KEY) {
+    problems.push('BACKEND_JWT_SIGNING_KEY: required in production when BACKEND_JWT_ENABLED (got unset)');
+  }
+  if (!config.READ_MODEL_FILE && !config.STORE_URL)
+    problems.push('STORE_URL: required in production unless READ_MODEL_FILE is set (got unset)');
+  if (problems.length > 0) throw new ConfigError(problems);
+}
+
+const DEFAULT_REDIS_URL = 'redis://127.0.0.1:16379';
 
 export type RedisTopology =
   | { mode: 'standalone'; url: string }

@@ -610,6 +610,9 @@ describe('metrics', () => {
       /gateway_requests_total\{api="unmatched",status="404"/,
       /gateway_added_latency_seconds_bucket\{[^}]*api="api_twitter"/,
       /gateway_upstream_latency_seconds_bucket\{[^}]*api="api_twitter"/,
+      /gateway_token_cache_lookups_total\{level="l1",result="hit"[^}]*\} [1-9]/,
+      /gateway_token_cache_lookups_total\{level="l2",result="miss"[^}]*\} [1-9]/,
+      /gateway_token_validations_total\{source="introspection",outcome="valid"[^}]*\} [1-9]/,
     ]) {
       assert.ok(pattern.test(text), `metrics lack ${pattern}`);
     }

@@ -13,7 +13,7 @@ import { createRemoteJWKSet, errors, jwtVerify } from 'jose';
 import type { InvalidCode, TokenFacts } from './facts.ts';
 import { factsFromClaims, VerificationUnavailable } from './facts.ts';
 
-export const ACCEPTED_ALGORITHMS = [
+const ACCEPTED_ALGORITHMS = [
   'RS256',
   'RS384',
   'RS512',

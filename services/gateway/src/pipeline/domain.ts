@@ -10,7 +10,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 export type DomainVerdict = 'allowed' | 'missing' | 'denied';
 
-export function isUnrestricted(allowed: string[]): boolean {
+function isUnrestricted(allowed: string[]): boolean {
   return allowed.length === 0 || allowed.some((d) => d.trim().toUpperCase() === 'ALL');
 }
 

@@ -5,7 +5,7 @@
  *
  * The key comes from BACKEND_JWT_SIGNING_KEY (PKCS#8 PEM or a private JWK). Without it an
  * ephemeral key is generated: fine for one replica in development, wrong for several replicas
- * (each would publish a different JWKS), so main.ts logs a warning.
+ * (each would publish a different JWKS), so buildGateway logs a warning.
  */
 import { createPrivateKey, randomUUID } from 'node:crypto';
 import type { CryptoKey, JWK } from 'jose';

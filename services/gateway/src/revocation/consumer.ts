@@ -21,7 +21,7 @@ export interface RevocationFollowerOptions {
   logger: Logger;
 }
 
-export function applyRevocation(
+function applyRevocation(
   event: RevocationEvent,
   denyList: DenyList,
   validator: TokenValidator,
