@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkValidity, NEVER_EXPIRES } from '../src/token-validity.ts';
+import {
+  checkValidity,
+  isNeverExpires,
+  MAX_VALIDITY_SECONDS,
+  NEVER_EXPIRES,
+  parseTokenValidity,
+  serializeTokenValidity,
+} from '../src/token-validity.ts';
 
 const bounds = { defaultSeconds: 3600, minSeconds: 60, maxSeconds: 86_400, allowNeverExpires: true };
 
@@ -15,5 +22,22 @@ test('token validity: within the bounds as given, any negative is "never" when a
   assert.deepEqual(checkValidity(-1, { ...bounds, allowNeverExpires: false }), {
     ok: false,
     rule: 'never_not_allowed',
+  });
+});
+
+test('token validity: one parse for every input; no positive value is "never", longer than the maximum is refused', () => {
+  const sixtyYears = 60 * 365 * 86_400;
+  assert.deepEqual(parseTokenValidity(-1), { ok: true, validity: NEVER_EXPIRES });
+  assert.deepEqual(parseTokenValidity(-86_400), { ok: true, validity: NEVER_EXPIRES });
+  assert.deepEqual(parseTokenValidity(MAX_VALIDITY_SECONDS), { ok: true, validity: MAX_VALIDITY_SECONDS });
+  assert.ok(!isNeverExpires(MAX_VALIDITY_SECONDS));
+  for (const bad of [0, 1.5, sixtyYears, MAX_VALIDITY_SECONDS + 1, '60', null]) {
+    assert.equal(parseTokenValidity(bad).ok, false, String(bad));
+  }
+  assert.equal(serializeTokenValidity(NEVER_EXPIRES), NEVER_EXPIRES);
+  // Store bounds above the maximum do not widen it.
+  assert.deepEqual(checkValidity(sixtyYears, { ...bounds, maxSeconds: 100 * 365 * 86_400 }), {
+    ok: false,
+    rule: 'out_of_bounds',
   });
 });

@@ -1,13 +1,9 @@
 import { baseConfigShape, bool, csv, port, positiveInt, secret, urlString } from '@portico/core';
 import { z } from 'zod';
+import { validitySeconds } from './oidc/validity.ts';
 
-/** A validity period in seconds: positive, or negative for "never expires" (docs/adr/0010). */
-const validity = (fallback: number) =>
-  z.coerce
-    .number()
-    .int()
-    .refine((v) => v !== 0, 'must be positive, or negative for "never expires"')
-    .default(fallback);
+/** A TokenValidity: seconds, or negative for "never expires" (docs/adr/0010). */
+const validity = (fallback: number) => z.coerce.number().default(fallback).pipe(validitySeconds);
 
 /** Development defaults shared with the store's config; main.ts refuses them in production. */
 export const DEV_ADMIN_TOKEN = 'dev-key-manager-admin-token-change-me';

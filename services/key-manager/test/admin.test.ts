@@ -68,7 +68,7 @@ describe('clients', () => {
     assert.equal(created['keyType'], 'SANDBOX');
     assert.equal(created['tokenFormat'], 'jwt');
     assert.deepEqual(created['grantTypes'], ['client_credentials']);
-    assert.equal(created['accessTokenTtl'], null);
+    assert.equal(created['validitySeconds'], null);
     const got = (await (await km.adminFetch(`/admin/clients/${created['clientId']}`)).json()) as Record<
       string,
       unknown
@@ -97,7 +97,7 @@ describe('clients', () => {
         redirectUris: ['http://evil.example/cb'],
       },
       { applicationId: 'a', keyType: 'PRODUCTION', redirectUris: ['https://app.example/cb#frag'] },
-      { applicationId: 'a', keyType: 'PRODUCTION', accessTokenTtl: 0 },
+      { applicationId: 'a', keyType: 'PRODUCTION', validitySeconds: 0 },
       { applicationId: 'a', keyType: 'PRODUCTION', scopes: ['has space'] },
       { applicationId: 'a', keyType: 'PRODUCTION', extra: true },
     ];

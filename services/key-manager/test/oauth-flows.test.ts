@@ -165,7 +165,7 @@ describe('client_credentials', () => {
   });
 
   test('per-client negative validity: never expires (no expires_in, no exp)', async () => {
-    const opaque = await createClient(km, { accessTokenTtl: -1 });
+    const opaque = await createClient(km, { validitySeconds: -1 });
     const res = await tokenRequest(
       km,
       { id: opaque.clientId, secret: opaque.clientSecret },
@@ -178,7 +178,7 @@ describe('client_credentials', () => {
     assert.equal(info['active'], true);
     assert.equal(info['exp'], undefined);
 
-    const jwt = await createClient(km, { accessTokenTtl: -1, tokenFormat: 'jwt' });
+    const jwt = await createClient(km, { validitySeconds: -1, tokenFormat: 'jwt' });
     const r2 = await tokenRequest(
       km,
       { id: jwt.clientId, secret: jwt.clientSecret },
@@ -193,7 +193,7 @@ describe('client_credentials', () => {
   });
 
   test('per-client positive validity overrides the default', async () => {
-    const c = await createClient(km, { accessTokenTtl: 120 });
+    const c = await createClient(km, { validitySeconds: 120 });
     const res = await tokenRequest(
       km,
       { id: c.clientId, secret: c.clientSecret },

@@ -1,4 +1,5 @@
 import type { TokenValidityBounds } from '@portico/contracts';
+import { MAX_VALIDITY_SECONDS } from '@portico/contracts';
 import { baseConfigShape, bool, ConfigError, csv, port, positiveInt, secret, urlString } from '@portico/core';
 import { z } from 'zod';
 
@@ -90,7 +91,8 @@ export function tokenValidityBounds(config: Config): TokenValidityBounds {
   return {
     defaultSeconds: config.TOKEN_VALIDITY_DEFAULT_SECONDS,
     minSeconds: config.TOKEN_VALIDITY_MIN_SECONDS,
-    maxSeconds: config.TOKEN_VALIDITY_MAX_SECONDS,
+    // No validity is longer than the contracts allow (longer is refused, never taken for "never").
+    maxSeconds: Math.min(config.TOKEN_VALIDITY_MAX_SECONDS, MAX_VALIDITY_SECONDS),
     allowNeverExpires: config.TOKEN_VALIDITY_ALLOW_NEVER_EXPIRES,
   };
 }

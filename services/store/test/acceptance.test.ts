@@ -170,7 +170,7 @@ describe('acceptance with the real key-manager', () => {
     const client = (await clientRes.json()) as Record<string, unknown>;
     assert.equal(client.applicationId, app.body.id);
     assert.equal(client.keyType, 'PRODUCTION');
-    assert.equal(client.accessTokenTtl, 1800);
+    assert.equal(client.validitySeconds, 1800);
     assert.equal(
       await clientCredentials(consumerKey, consumerSecret),
       200,

@@ -124,7 +124,7 @@ describe('applications, subscriptions and keys (key-manager twin)', () => {
     const client = km.clients.get(gen.body.consumerKey)!;
     assert.equal(client.applicationId, app.id);
     assert.equal(client.keyType, 'PRODUCTION');
-    assert.equal(client.accessTokenTtl, 7200);
+    assert.equal(client.validitySeconds, 7200);
     assert.equal(client.tokenFormat, 'jwt');
     // never again: not in the key, not in the application
     const key = await h.call('GET', `/api/v1/applications/${app.id}/keys/PRODUCTION`, { token: alice });
@@ -171,7 +171,7 @@ describe('applications, subscriptions and keys (key-manager twin)', () => {
       body: { validitySeconds: 600, allowedDomains: ['ALL'] },
     });
     assert.equal(patched.status, 200);
-    assert.equal(km.clients.get(never.body.consumerKey)!.accessTokenTtl, 600);
+    assert.equal(km.clients.get(never.body.consumerKey)!.validitySeconds, 600);
   });
 
   it('regenerates the token (old one revoked), the secret, and revokes keys', async () => {

@@ -14,8 +14,8 @@ import type Provider from 'oidc-provider';
 import { z } from 'zod';
 import { constantTimeEqual } from '../crypto/hashing.ts';
 import { isDependencyDown, isJwt, jwtRevocation } from '../oidc/hooks.ts';
-import { GATEWAY_RESOURCE, resourceServerInfo } from '../oidc/provider.ts';
-import { isNeverLifetime, toTtl } from '../oidc/validity.ts';
+import { GATEWAY_RESOURCE, requestValidity, resourceServerInfo } from '../oidc/provider.ts';
+import { isNeverToken, validitySeconds } from '../oidc/validity.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import type { ClientDoc, ClientStore } from '../store/clients.ts';
 import { clientInput, clientPatch, viewOf } from '../store/clients.ts';
@@ -39,11 +39,7 @@ export interface AdminDeps {
 const tokenRequest = z
   .object({
     scope: z.string().max(2000).optional(),
-    validitySeconds: z
-      .number()
-      .int()
-      .refine((v) => v !== 0, 'must be positive, or negative for "never expires"')
-      .optional(),
+    validitySeconds: validitySeconds.optional(),
     revokePrevious: z.boolean().optional(),
   })
   .strict();
@@ -203,16 +199,14 @@ export function adminRouter(deps: AdminDeps): Router {
         .join(' ');
       const token = new provider.ClientCredentials({ client, scope: scope || undefined } as never);
       token.resourceServer = new provider.ResourceServer(GATEWAY_RESOURCE, info as never);
-      if (input.validitySeconds !== undefined) {
-        (token as unknown as { expiresIn: number }).expiresIn = toTtl(input.validitySeconds);
-      }
+      if (input.validitySeconds !== undefined) requestValidity(token, input.validitySeconds);
       const value = await token.save();
-      const expiresIn = token.expiration;
+      const never = isNeverToken((token as unknown as { extra?: Record<string, unknown> }).extra);
       res.setHeader('cache-control', 'no-store');
       res.json({
         access_token: value,
         token_type: 'Bearer',
-        ...(isNeverLifetime(expiresIn) ? {} : { expires_in: expiresIn }),
+        ...(never ? {} : { expires_in: token.expiration }),
         scope: scope,
       });
     }),

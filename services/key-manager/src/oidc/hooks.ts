@@ -2,8 +2,8 @@
  * Koa middleware around every oidc-provider route, in order:
  *   1. the request context is made available to the adapter (requestScope);
  *   2. a database outage becomes 503 + Retry-After with an RFC 6749 body, never 500;
- *   3. "never expires" tokens (validity.ts): no `expires_in` in token responses, no `exp` in
- *      introspection;
+ *   3. "never expires" tokens (validity.ts), known by the flag their record carries: no
+ *      `expires_in` in token responses, no `exp` (nor the flag) in introspection;
  *   4. introspection answers Portico's `token_type` (application|user) and `sub` = client id for
  *      application tokens (docs/internal-apis.md);
  *   5. JWT access tokens, which oidc-provider does not store, are introspected and revoked here:
@@ -18,8 +18,8 @@ import type Provider from 'oidc-provider';
 import type { JWK, KoaContextWithOIDC } from 'oidc-provider';
 import { tokenHash } from '../crypto/hashing.ts';
 import type { Outbox } from '../outbox/outbox.ts';
-import { requestScope } from './provider.ts';
-import { isNeverExpiry, isNeverLifetime } from './validity.ts';
+import { issuedNeverExpiring, requestScope } from './provider.ts';
+import { isNeverToken, NEVER_CLAIM } from './validity.ts';
 
 export interface HookOptions {
   provider: Provider;
@@ -167,15 +167,13 @@ export function installHooks(options: HookOptions): void {
     ) {
       body['error'] = 'unauthorized_client';
     }
-    if (route === 'token' && typeof body['expires_in'] === 'number' && isNeverLifetime(body['expires_in'])) {
-      delete body['expires_in'];
-    }
+    if (route === 'token' && issuedNeverExpiring(ctx)) delete body['expires_in'];
     if (route === 'introspection') {
       if (body['active'] === true) {
-        if (isNeverExpiry(body['exp'] as number | undefined, body['iat'] as number | undefined))
-          delete body['exp'];
         const entity = octx.oidc.entities.AccessToken ?? octx.oidc.entities.ClientCredentials;
         const extra = (entity as { extra?: Record<string, unknown> } | undefined)?.extra;
+        if (isNeverToken(extra)) delete body['exp'];
+        delete body[NEVER_CLAIM];
         if (extra?.['token_type']) body['token_type'] = extra['token_type'];
         if (body['sub'] === undefined && typeof body['client_id'] === 'string')
           body['sub'] = body['client_id'];

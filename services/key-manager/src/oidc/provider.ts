@@ -7,8 +7,11 @@
  * - Client secrets are compared against their stored hash.
  * - Claims of the contracts (docs/internal-apis.md): grant_id, key_type, user_store_domain,
  *   token_type, iat_ms.
+ * - Token validity (validity.ts): a never-expiring token carries NEVER_CLAIM in its record.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { TokenValidity } from '@portico/contracts';
+import { isNeverExpires } from '@portico/contracts';
 import type { Configuration, FindAccount, JWK, KoaContextWithOIDC } from 'oidc-provider';
 import Provider, { errors } from 'oidc-provider';
 import { verifyClientSecret } from '../crypto/hashing.ts';
@@ -18,7 +21,13 @@ import { domainOfSubject } from '../users/domains.ts';
 import type { UserStore } from '../users/userStore.ts';
 import { errorPage, layout } from './pages.ts';
 import type { ValidityPolicy } from './validity.ts';
-import { accessTokenValidity, NEVER_TTL_SECONDS, toTtl } from './validity.ts';
+import {
+  accessTokenValidity,
+  isNeverToken,
+  lifetimeOf,
+  NEVER_CLAIM,
+  NEVER_LIFETIME_SECONDS,
+} from './validity.ts';
 
 /** The resource indicator of the gateway (internal name; the audience is configurable). */
 export const GATEWAY_RESOURCE = 'urn:portico:gateway';
@@ -47,6 +56,25 @@ type AnyToken = {
 
 /** The current oidc-provider request context (for code deep below, e.g. the adapter). */
 export const requestScope = new AsyncLocalStorage<KoaContextWithOIDC>();
+
+/** Validities asked for a token by the admin API (requestValidity), until it is saved. */
+const requestedValidity = new WeakMap<object, TokenValidity>();
+
+export function requestValidity(token: object, validity: TokenValidity): void {
+  requestedValidity.set(token, validity);
+}
+
+/** Requests that issued a never-expiring access token (their token response gets no expires_in). */
+const neverIssued = new WeakSet<object>();
+
+function noteNeverIssued(): void {
+  const ctx = requestScope.getStore();
+  if (ctx) neverIssued.add(ctx);
+}
+
+export function issuedNeverExpiring(ctx: object): boolean {
+  return neverIssued.has(ctx);
+}
 
 export function currentClientId(): string | undefined {
   return requestScope.getStore()?.oidc?.client?.clientId;
@@ -101,11 +129,16 @@ export function createProvider(options: ProviderOptions): Provider {
     };
   };
 
-  const accessTtl =
-    (kind: 'application' | 'user') => (_ctx: unknown, token: AnyToken, client: ClientLike) => {
-      const override = clientMeta(client)['access_token_ttl'] as number | null | undefined;
-      return toTtl(accessTokenValidity(options.validity, kind, override, domainOfSubject(token.accountId)));
-    };
+  /** The validity a new access token gets: the one asked for (admin API), else by precedence. */
+  const validityOf = (token: AnyToken, client: ClientLike): TokenValidity => {
+    const asked = requestedValidity.get(token);
+    if (asked !== undefined) return asked;
+    const kind = token.kind === 'ClientCredentials' ? 'application' : 'user';
+    const own = clientMeta(client)['validity_seconds'] as TokenValidity | null | undefined;
+    return accessTokenValidity(options.validity, kind, own, domainOfSubject(token.accountId));
+  };
+  const accessTtl = (_ctx: unknown, token: AnyToken, client: ClientLike) =>
+    lifetimeOf(validityOf(token, client));
 
   const secure = options.issuer.startsWith('https:');
   const issuerPath = new URL(options.issuer).pathname.replace(/\/$/, '');
@@ -184,37 +217,35 @@ export function createProvider(options: ProviderOptions): Provider {
       const t = token as unknown as AnyToken;
       const client = t.client ?? ((await provider.Client.find(t.clientId)) as unknown as ClientLike);
       const domain = domainOfSubject(t.accountId);
+      const never = isNeverExpires(validityOf(t, client));
+      if (never) noteNeverIssued();
       return {
         ...(t.grantId ? { grant_id: t.grantId } : {}),
         key_type: clientMeta(client)['key_type'] ?? 'PRODUCTION',
         ...(domain ? { user_store_domain: domain } : {}),
         token_type: t.accountId ? 'user' : 'application',
         iat_ms: Date.now(),
+        ...(never ? { [NEVER_CLAIM]: true } : {}),
       };
     },
     formats: {
       customizers: {
         jwt: async (_ctx, _token, jwt) => {
           const p = jwt.payload as Record<string, unknown>;
-          if (
-            typeof p['exp'] === 'number' &&
-            typeof p['iat'] === 'number' &&
-            p['exp'] - p['iat'] >= NEVER_TTL_SECONDS / 2
-          ) {
-            delete p['exp'];
-          }
+          if (isNeverToken(p)) delete p['exp'];
+          delete p[NEVER_CLAIM];
         },
       },
     },
     ttl: {
-      AccessToken: accessTtl('user') as never,
-      ClientCredentials: accessTtl('application') as never,
+      AccessToken: accessTtl as never,
+      ClientCredentials: accessTtl as never,
       RefreshToken: options.validity.refresh,
       AuthorizationCode: options.authorizationCodeTtl,
       IdToken: 3600,
       Interaction: 3600,
       Session: 86_400,
-      Grant: NEVER_TTL_SECONDS,
+      Grant: NEVER_LIFETIME_SECONDS,
     },
     issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     rotateRefreshToken: true,

@@ -6,10 +6,13 @@
  * database.
  */
 import { randomBytes } from 'node:crypto';
+import type { TokenValidity } from '@portico/contracts';
+import { NEVER_EXPIRES } from '@portico/contracts';
 import type { mongo } from 'mongoose';
 import type { AdapterPayload } from 'oidc-provider';
 import { z } from 'zod';
 import { hashClientSecret } from '../crypto/hashing.ts';
+import { validitySeconds } from '../oidc/validity.ts';
 
 export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token', 'password'] as const;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
@@ -30,12 +33,8 @@ export const redirectUri = z
     return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
   }, 'must be an absolute https URL (http only for loopback) without fragment or credentials');
 
-const ttl = z
-  .number()
-  .int()
-  .refine((v) => v !== 0, 'must be positive, or negative for "never expires"')
-  .refine((v) => Math.abs(v) <= 10 * 365 * 86_400 || v < 0, 'at most 10 years')
-  .nullable();
+/** The client's own validity; null = the defaults apply (validity.ts). */
+const clientValidity = validitySeconds.nullable();
 
 export const clientInput = z
   .object({
@@ -45,7 +44,7 @@ export const clientInput = z
     grantTypes: z.array(z.enum(GRANT_TYPES)).max(4).default(['client_credentials']),
     redirectUris: z.array(redirectUri).max(20).default([]),
     scopes: z.array(z.string().regex(SCOPE_TOKEN)).max(100).default([]),
-    accessTokenTtl: ttl.optional(),
+    validitySeconds: clientValidity.optional(),
     name: z.string().min(1).max(200).optional(),
   })
   .strict();
@@ -56,7 +55,7 @@ export const clientPatch = z
     grantTypes: z.array(z.enum(GRANT_TYPES)).max(4),
     redirectUris: z.array(redirectUri).max(20),
     scopes: z.array(z.string().regex(SCOPE_TOKEN)).max(100),
-    accessTokenTtl: ttl,
+    validitySeconds: clientValidity,
     name: z.string().min(1).max(200),
     disabled: z.boolean(),
   })
@@ -75,7 +74,7 @@ export interface ClientDoc {
   grantTypes: string[];
   redirectUris: string[];
   scopes: string[];
-  accessTokenTtl: number | null;
+  validitySeconds: TokenValidity | null;
   name: string | null;
   disabled: boolean;
   /** Trusted first-party clients (the portal) skip the consent page. */
@@ -94,7 +93,7 @@ export interface ClientView {
   grantTypes: string[];
   redirectUris: string[];
   scopes: string[];
-  accessTokenTtl: number | null;
+  validitySeconds: TokenValidity | null;
   name: string | null;
   disabled: boolean;
   createdAt: string;
@@ -105,10 +104,24 @@ export interface ClientView {
 export const EXTRA_CLIENT_METADATA = [
   'key_type',
   'token_format',
-  'access_token_ttl',
+  'validity_seconds',
   'first_party',
   'api_scopes',
 ];
+
+/**
+ * A stored client as read. Migration: documents written before the validity had one name carry
+ * it as `accessTokenTtl` (seconds, any negative = never); they are read as `validitySeconds`
+ * until their next update rewrites them.
+ */
+export function fromStored(doc: ClientDoc | null): ClientDoc | null {
+  if (!doc) return null;
+  const legacy = doc as ClientDoc & { accessTokenTtl?: number | null };
+  if (legacy.validitySeconds !== undefined || legacy.accessTokenTtl === undefined) return doc;
+  const { accessTokenTtl, ...rest } = legacy;
+  const validity = typeof accessTokenTtl === 'number' && accessTokenTtl < 0 ? NEVER_EXPIRES : accessTokenTtl;
+  return { ...rest, validitySeconds: validity ?? null };
+}
 
 export function newClientId(): string {
   return `ck_${randomBytes(16).toString('base64url')}`;
@@ -127,7 +140,7 @@ export function viewOf(doc: ClientDoc): ClientView {
     grantTypes: doc.grantTypes,
     redirectUris: doc.redirectUris,
     scopes: doc.scopes,
-    accessTokenTtl: doc.accessTokenTtl,
+    validitySeconds: doc.validitySeconds,
     name: doc.name,
     disabled: doc.disabled,
     createdAt: doc.createdAt.toISOString(),
@@ -154,7 +167,7 @@ export function metadataOf(doc: ClientDoc): AdapterPayload {
     api_scopes: doc.scopes,
     key_type: doc.keyType,
     token_format: doc.tokenFormat,
-    access_token_ttl: doc.accessTokenTtl,
+    validity_seconds: doc.validitySeconds,
     first_party: doc.firstParty === true,
   } as AdapterPayload;
 }
@@ -219,7 +232,7 @@ export function createClientStore(
         grantTypes: [...new Set(input.grantTypes)],
         redirectUris: input.redirectUris,
         scopes: [...new Set(input.scopes)],
-        accessTokenTtl: input.accessTokenTtl ?? null,
+        validitySeconds: input.validitySeconds ?? null,
         name: input.name ?? null,
         disabled: false,
         createdAt: now,
@@ -231,7 +244,7 @@ export function createClientStore(
     },
     async get(clientId) {
       if (statics.has(clientId)) return null; // not managed through the admin API
-      return col.findOne({ _id: clientId });
+      return fromStored(await col.findOne({ _id: clientId }));
     },
     async update(clientId, patch) {
       if (statics.has(clientId)) return null;
@@ -239,13 +252,15 @@ export function createClientStore(
       const set: Record<string, unknown> = { updatedAt: new Date() };
       for (const [k, v] of Object.entries(patch)) if (v !== undefined) set[k] = v;
       if (patch.grantTypes) set['grantTypes'] = [...new Set(patch.grantTypes)];
+      // Migration (fromStored): a new validity replaces the one stored under the old name.
+      const unset = patch.validitySeconds !== undefined ? { $unset: { accessTokenTtl: true as const } } : {};
       const doc = await col.findOneAndUpdate(
         { _id: clientId },
-        { $set: set, $inc: { revision: 1 } },
+        { $set: set, ...unset, $inc: { revision: 1 } },
         { returnDocument: 'after' },
       );
       forget(clientId); // a lookup racing the write may have read the old record
-      return doc;
+      return fromStored(doc);
     },
     async setSecret(clientId) {
       if (statics.has(clientId)) return null;
@@ -280,7 +295,7 @@ export function createClientStore(
         if (hit && hit.until > now()) doc = hit.doc;
         else {
           const readAt = changes;
-          doc = (await col.findOne({ _id: clientId })) ?? undefined;
+          doc = fromStored(await col.findOne({ _id: clientId })) ?? undefined;
           if (doc) remember(doc, readAt);
           else cache.delete(clientId);
         }
@@ -309,7 +324,7 @@ export function staticClient(
     grantTypes: fields.grantTypes,
     redirectUris: fields.redirectUris,
     scopes: [],
-    accessTokenTtl: null,
+    validitySeconds: null,
     name: fields.name,
     disabled: false,
     firstParty: fields.firstParty ?? false,

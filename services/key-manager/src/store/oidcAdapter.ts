@@ -3,8 +3,8 @@
  * - Stored ids are HMAC-SHA256(TOKEN_HASH_KEY, id): the database never holds a token value.
  *   Token payloads also drop their `jti` (which is the opaque token itself); it is restored on
  *   read from the id the caller presented.
- * - Payloads are sealed with the keyring when encryption is on (a partition may have its own); the AAD binds the ciphertext to
- *   its collection and stored id. A record that does not open is "not found".
+ * - Payloads are sealed with the keyring when encryption is on (a partition may have its own);
+ *   the AAD binds the ciphertext to its collection and stored id. Unopenable = "not found".
  * - Expiry is enforced on every read (`expiresAt > now`), never by a TTL index. A lookup filters on
  *   `_id` ONLY and checks expiry on the fetched document: FerretDB pushes a filter down to SQLite
  *   only when it is exactly `{_id}`; with any other key it decodes and filters every document of
@@ -21,12 +21,11 @@
  * - Read cache (`TokenCache`): the records of access tokens (AccessToken, ClientCredentials) this
  *   process wrote itself are kept for a while, so introspecting them needs no token lookup. Records
  *   read from the database are not cached (another replica's token, or a record changed in the
- *   database, is always read fresh). Only the stored
- *   record is cached: expiry and the revocation outbox (`isRevoked`) are still checked on every
- *   use, and every path that ends such a token on any replica writes an outbox record first. A
- *   cached id also answers "not here" for the other models (ids are unique random values), which
- *   spares introspection the lookups in the other collections. Models that are consumed
- *   (refresh tokens, codes) are never cached.
+ *   database, is always read fresh). Only the stored record is cached: expiry and the revocation
+ *   outbox (`isRevoked`) are still checked on every use, and every path that ends such a token on
+ *   any replica writes an outbox record first. A cached id also answers "not here" for the other
+ *   models (ids are unique random values), which spares introspection the lookups in the other
+ *   collections. Models that are consumed (refresh tokens, codes) are never cached.
  */
 
 import type { mongo } from 'mongoose';
@@ -35,6 +34,7 @@ import { errors } from 'oidc-provider';
 import type { Hasher } from '../crypto/hashing.ts';
 import { tokenHash } from '../crypto/hashing.ts';
 import type { Keyring, Sealed } from '../crypto/keyring.ts';
+import { isNeverToken } from '../oidc/validity.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import type { Partitions } from '../users/domains.ts';
 import { domainOfSubject } from '../users/domains.ts';
@@ -55,6 +55,7 @@ export interface TokenDoc {
   payload?: Record<string, unknown>;
   sealed?: Sealed;
   expiresAt: Date;
+  neverExpires?: true; // a never-expiring access token (validity.ts): expiresAt is technical
   consumed?: number;
   grantId?: string;
   uidHash?: string;
@@ -262,6 +263,7 @@ class MongoAdapter implements Adapter {
       expiresAt: new Date(Date.now() + expiresIn * 1000),
       iatMs,
     };
+    if (isNeverToken(extra)) doc.neverExpires = true;
     if (typeof payload.grantId === 'string') doc.grantId = payload.grantId;
     if (typeof payload.clientId === 'string') doc.clientId = payload.clientId;
     if (typeof payload.accountId === 'string') doc.accountId = payload.accountId;
@@ -392,8 +394,7 @@ class MongoAdapter implements Adapter {
           tokenHash: tokenHash(id),
           ...(doc.grantId ? { grantId: doc.grantId } : {}),
           clientId: doc.clientId ?? 'unknown',
-          expiresAt:
-            doc.expiresAt.getTime() > Date.now() + 50 * 365 * 86_400_000 ? null : doc.expiresAt.toISOString(),
+          expiresAt: doc.neverExpires ? null : doc.expiresAt.toISOString(),
         });
       }
     }

@@ -110,7 +110,7 @@ export class KeyService {
         tokenFormat: settings.tokenFormat,
         grantTypes: settings.grantTypes,
         redirectUris: settings.callbackUrls,
-        accessTokenTtl: settings.validitySeconds,
+        validitySeconds: settings.validitySeconds,
         name: `${appId} ${keyType}`,
       });
     } catch (err) {
@@ -153,7 +153,7 @@ export class KeyService {
     if (!sameList(settings.grantTypes, current.grantTypes)) patch['grantTypes'] = settings.grantTypes;
     if (!sameList(settings.callbackUrls, current.callbackUrls)) patch['redirectUris'] = settings.callbackUrls;
     if (settings.validitySeconds !== current.validitySeconds)
-      patch['accessTokenTtl'] = settings.validitySeconds;
+      patch['validitySeconds'] = settings.validitySeconds;
     if (Object.keys(patch).length > 0) {
       try {
         await this.km.updateClient(current.clientId, patch);

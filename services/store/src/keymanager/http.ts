@@ -1,4 +1,6 @@
 /** The key-manager admin API over HTTP (docs/internal-apis.md "Key-manager admin API"). */
+import type { TokenValidity } from '@portico/contracts';
+import { serializeTokenValidity } from '@portico/contracts';
 import type { ClientInfo, ClientPatch, ClientSpec, IssuedToken, KeyManagerClient } from './port.ts';
 import { KeyManagerError } from './port.ts';
 
@@ -20,7 +22,8 @@ export class HttpKeyManagerClient implements KeyManagerClient {
   }
 
   async createClient(spec: ClientSpec): Promise<ClientInfo & { clientSecret: string }> {
-    return (await this.call('POST', '/admin/clients', spec)) as ClientInfo & { clientSecret: string };
+    const body = { ...spec, validitySeconds: serializeTokenValidity(spec.validitySeconds) };
+    return (await this.call('POST', '/admin/clients', body)) as ClientInfo & { clientSecret: string };
   }
 
   async getClient(clientId: string): Promise<ClientInfo> {
@@ -49,9 +52,14 @@ export class HttpKeyManagerClient implements KeyManagerClient {
 
   async issueApplicationToken(
     clientId: string,
-    options: { scope?: string; validitySeconds?: number; revokePrevious: boolean },
+    options: { scope?: string; validitySeconds?: TokenValidity; revokePrevious: boolean },
   ): Promise<IssuedToken> {
-    return (await this.call('POST', `/admin/clients/${enc(clientId)}/tokens`, options)) as IssuedToken;
+    const { validitySeconds, ...rest } = options;
+    const body = {
+      ...rest,
+      ...(validitySeconds === undefined ? {} : { validitySeconds: serializeTokenValidity(validitySeconds) }),
+    };
+    return (await this.call('POST', `/admin/clients/${enc(clientId)}/tokens`, body)) as IssuedToken;
   }
 
   private async call(method: string, path: string, body?: unknown): Promise<unknown> {

@@ -3,6 +3,8 @@
  * inspectable state (live tokens per client, revoked tokens) and a switch to simulate an outage.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { TokenValidity } from '@portico/contracts';
+import { isNeverExpires } from '@portico/contracts';
 import type { ClientInfo, ClientPatch, ClientSpec, IssuedToken, KeyManagerClient } from './port.ts';
 import { KeyManagerError } from './port.ts';
 
@@ -63,7 +65,7 @@ export class MemoryKeyManager implements KeyManagerClient {
 
   async issueApplicationToken(
     clientId: string,
-    options: { scope?: string; validitySeconds?: number; revokePrevious: boolean },
+    options: { scope?: string; validitySeconds?: TokenValidity; revokePrevious: boolean },
   ): Promise<IssuedToken> {
     const c = this.get(clientId);
     if (options.revokePrevious) {
@@ -72,11 +74,11 @@ export class MemoryKeyManager implements KeyManagerClient {
     }
     const token = randomBytes(24).toString('base64url');
     c.tokens.push(token);
-    const ttl = options.validitySeconds ?? c.accessTokenTtl ?? 3600;
+    const validity = options.validitySeconds ?? c.validitySeconds ?? 3600;
     return {
       access_token: token,
       token_type: 'Bearer',
-      ...(ttl >= 0 ? { expires_in: ttl } : {}),
+      ...(isNeverExpires(validity) ? {} : { expires_in: validity }),
       scope: options.scope ?? '',
     };
   }

@@ -4,6 +4,7 @@
  * Implementations throw KeyManagerError: `unavailable` (network, timeout, 5xx → callers answer
  * 503 with Retry-After), `not_found` (the client does not exist), `rejected` (4xx).
  */
+import type { TokenValidity } from '@portico/contracts';
 import type { KeyType, TokenFormat } from '@portico/events';
 
 export interface ClientSpec {
@@ -13,8 +14,8 @@ export interface ClientSpec {
   grantTypes: string[];
   redirectUris: string[];
   scopes?: string[];
-  /** Seconds; negative = never expires. */
-  accessTokenTtl: number;
+  /** Seconds, or NEVER_EXPIRES (@portico/contracts). */
+  validitySeconds: TokenValidity;
   name: string;
 }
 
@@ -24,7 +25,7 @@ export interface ClientInfo {
   tokenFormat: TokenFormat;
   grantTypes: string[];
   redirectUris: string[];
-  accessTokenTtl?: number;
+  validitySeconds?: TokenValidity | null;
   applicationId: string | null;
   disabled?: boolean;
 }
@@ -37,7 +38,7 @@ export interface IssuedToken {
 }
 
 export type ClientPatch = Partial<
-  Pick<ClientSpec, 'tokenFormat' | 'grantTypes' | 'redirectUris' | 'scopes' | 'accessTokenTtl' | 'name'>
+  Pick<ClientSpec, 'tokenFormat' | 'grantTypes' | 'redirectUris' | 'scopes' | 'validitySeconds' | 'name'>
 > & { disabled?: boolean };
 
 export interface KeyManagerClient {
@@ -49,7 +50,7 @@ export interface KeyManagerClient {
   regenerateSecret(clientId: string): Promise<string>;
   issueApplicationToken(
     clientId: string,
-    options: { scope?: string; validitySeconds?: number; revokePrevious: boolean },
+    options: { scope?: string; validitySeconds?: TokenValidity; revokePrevious: boolean },
   ): Promise<IssuedToken>;
 }
 
