@@ -20,11 +20,13 @@ import {
   useResource,
 } from '../ui.tsx';
 import { KeysSection } from './Keys.tsx';
+import { UsageSection } from './Usage.tsx';
 
 const TABS = [
   { id: 'overview', label: 'Overview' },
   { id: 'subscriptions', label: 'Subscriptions' },
   { id: 'keys', label: 'Keys' },
+  { id: 'usage', label: 'Usage' },
 ];
 
 export function ApplicationDetail(props: { applicationId: string; tab: string }) {
@@ -65,6 +67,7 @@ export function ApplicationDetail(props: { applicationId: string; tab: string })
             {props.tab === 'overview' && <Overview app={a} onChange={app.reload} />}
             {props.tab === 'subscriptions' && <Subscriptions app={a} />}
             {props.tab === 'keys' && <KeysSection app={a} onChange={app.reload} />}
+            {props.tab === 'usage' && <UsageSection app={a} />}
             {!TABS.some((t) => t.id === props.tab) && <p>Unknown section.</p>}
           </>
         )}
