@@ -1,3 +1,4 @@
 export * from './lifecycle.ts';
 export * from './portal-config.ts';
 export * from './token-validity.ts';
+export * from './usage.ts';

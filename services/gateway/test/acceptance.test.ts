@@ -17,8 +17,8 @@ import { freePorts, sharedInfra, startPrivateRedis, testLogger, uniqueName, wait
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import type { EchoUpstream } from './support/echo-upstream.ts';
 import { startEchoUpstream } from './support/echo-upstream.ts';
-import type { GatewayReplica, ServiceProcess } from './support/processes.ts';
-import { gatewayReplica, httpOk, serviceProcess } from './support/processes.ts';
+import type { GatewayReplica, KeyManagerProcess } from './support/processes.ts';
+import { gatewayReplica, keyManagerProcess } from './support/processes.ts';
 
 const ADMIN_TOKEN = `admin-${randomBytes(12).toString('hex')}`;
 const GATEWAY_SECRET = `gw-${randomBytes(12).toString('hex')}`;
@@ -33,27 +33,15 @@ const bus = new EventBus({
 
 let upstream: EchoUpstream;
 let redis: PrivateService;
-let km: ServiceProcess;
+let km: KeyManagerProcess;
 let issuer = '';
-let kmAdmin = '';
 let a: GatewayReplica;
 let b: GatewayReplica;
 const clients = { opaque: '', jwt: '', user: '' };
 let userClientSecret = '';
 
-async function kmAdminCall(pathname: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${kmAdmin}${pathname}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (res.status >= 300) throw new Error(`${pathname}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 async function newToken(clientId: string): Promise<string> {
-  return String((await kmAdminCall(`/admin/clients/${clientId}/tokens`, {}))['access_token']);
+  return String((await km.admin(`/admin/clients/${clientId}/tokens`, {}))['access_token']);
 }
 
 /** A JWT user token from the password grant (the token carries sub DOMAIN/name and user_store_domain). */
@@ -170,31 +158,18 @@ before(async () => {
     number,
   ];
   issuer = `http://127.0.0.1:${kmPort}`;
-  kmAdmin = `http://127.0.0.1:${kmAdminPort}`;
-  km = await serviceProcess(
-    'key-manager',
-    'services/key-manager/src/main.ts',
-    {
-      NODE_ENV: 'test',
-      PORT: String(kmPort),
-      ADMIN_PORT: String(kmAdminPort),
-      ISSUER: issuer,
-      MONGO_URL: infra.mongoUrl,
-      MONGO_DB: uniqueName('gwacc_km'),
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      KAFKA_TOPIC_PREFIX: prefix,
-      KEY_MANAGER_ADMIN_TOKEN: ADMIN_TOKEN,
-      TOKEN_HASH_KEY: randomBytes(32).toString('hex'),
-      GATEWAY_CLIENT_SECRET: GATEWAY_SECRET,
-      OUTBOX_POLL_MS: '200',
-      USER_STORE_DOMAINS: 'PARTNERS.EXAMPLE.COM',
-      LOG_LEVEL: 'warn',
-    },
-    () => httpOk(`${issuer}/.well-known/openid-configuration`),
-  );
+  km = await keyManagerProcess({
+    ports: { port: kmPort, adminPort: kmAdminPort },
+    mongoUrl: infra.mongoUrl,
+    kafkaBrokers: infra.kafkaBrokers,
+    topicPrefix: prefix,
+    adminToken: ADMIN_TOKEN,
+    gatewaySecret: GATEWAY_SECRET,
+    env: { USER_STORE_DOMAINS: 'PARTNERS.EXAMPLE.COM' },
+  });
   await km.start();
   for (const format of ['opaque', 'jwt'] as const) {
-    const created = await kmAdminCall('/admin/clients', {
+    const created = await km.admin('/admin/clients', {
       applicationId: `app_${format}`,
       keyType: 'PRODUCTION',
       tokenFormat: format,
@@ -202,7 +177,7 @@ before(async () => {
     });
     clients[format] = String(created['clientId']);
   }
-  const userClient = await kmAdminCall('/admin/clients', {
+  const userClient = await km.admin('/admin/clients', {
     applicationId: 'app_user',
     keyType: 'PRODUCTION',
     tokenFormat: 'jwt',
@@ -215,7 +190,7 @@ before(async () => {
     ['PARTNERS.EXAMPLE.COM', 'bob'],
     ['PARTNERS.EXAMPLE.COM', 'dave'],
   ]) {
-    await kmAdminCall(`/admin/userstores/${domain}/users`, { username, password: 'correct horse battery' });
+    await km.admin(`/admin/userstores/${domain}/users`, { username, password: 'correct horse battery' });
   }
   const file = path.join(tmpdir(), `${uniqueName('readmodel')}.json`);
   await writeFile(file, JSON.stringify(snapshot()));
@@ -290,7 +265,7 @@ describe('gateway replicas with the real key-manager, Kafka and Redis', () => {
       assert.equal((await call(b, '/acc/1.0.0/x', token)).status, 200);
       assert.equal((await call(b, '/acc/1.0.0/x', token)).status, 200);
       const started = Date.now();
-      await kmAdminCall('/admin/revocations', { token });
+      await km.admin('/admin/revocations', { token });
       const rejectedAt: Record<string, number> = {};
       await waitFor(
         async () => {
@@ -344,19 +319,19 @@ describe('gateway replicas with the real key-manager, Kafka and Redis', () => {
         { timeoutMs: 20_000, intervalMs: 25, message: `${what} still accepted` },
       );
     let started = Date.now();
-    await kmAdminCall('/admin/revocations', { subject: 'PRIMARY/alice' });
+    await km.admin('/admin/revocations', { subject: 'PRIMARY/alice' });
     await rejectedEverywhere(tokens.alice, 'user-revoked token');
     t.diagnostic(`user revocation applied by both replicas after ${Date.now() - started} ms`);
     assert.equal((await call(a, '/acc/1.0.0/x', tokens.bob)).status, 200);
 
     started = Date.now();
-    await kmAdminCall('/admin/revocations', { domain: 'PARTNERS.EXAMPLE.COM' });
+    await km.admin('/admin/revocations', { domain: 'PARTNERS.EXAMPLE.COM' });
     await rejectedEverywhere(tokens.bob, 'domain-revoked token');
     await rejectedEverywhere(tokens.dave, 'domain-revoked token');
     t.diagnostic(`domain revocation applied by both replicas after ${Date.now() - started} ms`);
 
     started = Date.now();
-    await kmAdminCall('/admin/revocations', { clientId: clients.jwt });
+    await km.admin('/admin/revocations', { clientId: clients.jwt });
     await rejectedEverywhere(tokens.app, 'client-revoked token');
     t.diagnostic(`client revocation applied by both replicas after ${Date.now() - started} ms`);
     const later = await newToken(clients.jwt);

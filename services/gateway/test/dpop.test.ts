@@ -18,8 +18,8 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
 import type { EchoUpstream } from './support/echo-upstream.ts';
 import { startEchoUpstream } from './support/echo-upstream.ts';
-import type { GatewayReplica, ServiceProcess } from './support/processes.ts';
-import { gatewayReplica, httpOk, serviceProcess } from './support/processes.ts';
+import type { GatewayReplica, KeyManagerProcess } from './support/processes.ts';
+import { gatewayReplica, keyManagerProcess } from './support/processes.ts';
 
 const ADMIN_TOKEN = `admin-${randomBytes(12).toString('hex')}`;
 const GATEWAY_SECRET = `gw-${randomBytes(12).toString('hex')}`;
@@ -31,7 +31,7 @@ const insecure = { [oauth.allowInsecureRequests]: true } as const;
 
 let upstream: EchoUpstream;
 let redis: PrivateService;
-let km: ServiceProcess;
+let km: KeyManagerProcess;
 let issuer = '';
 let a: GatewayReplica;
 let b: GatewayReplica;
@@ -40,17 +40,6 @@ const clients: Record<'opaque' | 'jwt', { id: string; secret: string }> = {
   opaque: { id: '', secret: '' },
   jwt: { id: '', secret: '' },
 };
-
-async function adminCall(kmAdmin: string, pathname: string, body: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${kmAdmin}${pathname}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (res.status >= 300) throw new Error(`${pathname}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 function snapshot(): ReadModelSnapshot {
   const app = (format: 'opaque' | 'jwt') => ({
@@ -104,29 +93,17 @@ before(async () => {
     number,
   ];
   issuer = `http://127.0.0.1:${kmPort}`;
-  const kmAdmin = `http://127.0.0.1:${kmAdminPort}`;
-  km = await serviceProcess(
-    'key-manager',
-    'services/key-manager/src/main.ts',
-    {
-      NODE_ENV: 'test',
-      PORT: String(kmPort),
-      ADMIN_PORT: String(kmAdminPort),
-      ISSUER: issuer,
-      MONGO_URL: infra.mongoUrl,
-      MONGO_DB: uniqueName('gwdpop_km'),
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      KAFKA_TOPIC_PREFIX: prefix,
-      KEY_MANAGER_ADMIN_TOKEN: ADMIN_TOKEN,
-      TOKEN_HASH_KEY: randomBytes(32).toString('hex'),
-      GATEWAY_CLIENT_SECRET: GATEWAY_SECRET,
-      LOG_LEVEL: 'warn',
-    },
-    () => httpOk(`${issuer}/.well-known/openid-configuration`),
-  );
+  km = await keyManagerProcess({
+    ports: { port: kmPort, adminPort: kmAdminPort },
+    mongoUrl: infra.mongoUrl,
+    kafkaBrokers: infra.kafkaBrokers,
+    topicPrefix: prefix,
+    adminToken: ADMIN_TOKEN,
+    gatewaySecret: GATEWAY_SECRET,
+  });
   await km.start();
   for (const format of ['opaque', 'jwt'] as const) {
-    const created = await adminCall(kmAdmin, '/admin/clients', {
+    const created = await km.admin('/admin/clients', {
       applicationId: `app_${format}`,
       keyType: 'PRODUCTION',
       tokenFormat: format,

@@ -30,8 +30,8 @@ import { CacheIntegrity } from '../src/auth/integrity.ts';
 import { applicationLimitKey, subscriptionLimitKey } from '../src/ratelimit/keys.ts';
 import type { EchoUpstream } from './support/echo-upstream.ts';
 import { startEchoUpstream } from './support/echo-upstream.ts';
-import type { GatewayReplica, ServiceProcess } from './support/processes.ts';
-import { gatewayReplica, httpOk, serviceProcess } from './support/processes.ts';
+import type { GatewayReplica, KeyManagerProcess } from './support/processes.ts';
+import { gatewayReplica, keyManagerProcess } from './support/processes.ts';
 
 const ADMIN_TOKEN = `admin-${randomBytes(12).toString('hex')}`;
 const GATEWAY_SECRET = `gw-${randomBytes(12).toString('hex')}`;
@@ -49,8 +49,7 @@ const bus = new EventBus({
 let upstream: EchoUpstream;
 let sentinel: PrivateRedisSentinel;
 let cluster: PrivateRedisCluster;
-let km: ServiceProcess;
-let kmAdmin = '';
+let km: KeyManagerProcess;
 let clientId = '';
 /** Sentinel replicas: RATE_LIMIT_FAIL_MODE open and closed. */
 let sOpen: GatewayReplica;
@@ -58,19 +57,8 @@ let sClosed: GatewayReplica;
 /** Cluster replica. */
 let c: GatewayReplica;
 
-async function kmAdminCall(pathname: string, body?: unknown): Promise<Record<string, unknown>> {
-  const res = await fetch(`${kmAdmin}${pathname}`, {
-    method: body === undefined ? 'GET' : 'POST',
-    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-    ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-  });
-  const json = (await res.json()) as Record<string, unknown>;
-  if (res.status >= 300) throw new Error(`${pathname}: ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
 const newToken = async () =>
-  String((await kmAdminCall(`/admin/clients/${clientId}/tokens`, {}))['access_token']);
+  String((await km.admin(`/admin/clients/${clientId}/tokens`, {}))['access_token']);
 
 async function call(gw: GatewayReplica, pathname: string, token: string, timeoutMs = 5000) {
   const res = await fetch(`${gw.url}${pathname}`, {
@@ -148,31 +136,17 @@ before(async () => {
   upstream = await startEchoUpstream();
   [sentinel, cluster] = await Promise.all([startPrivateRedisSentinel(), startPrivateRedisCluster()]);
   await bus.ensureTopics(topicSpecs(topics, { revocationRetentionMs: 3600_000, partitions: 1 }));
-  const [kmPort, kmAdminPort, ...gwPorts] = (await freePorts(8)) as number[];
-  const issuer = `http://127.0.0.1:${kmPort}`;
-  kmAdmin = `http://127.0.0.1:${kmAdminPort}`;
-  km = await serviceProcess(
-    'key-manager',
-    'services/key-manager/src/main.ts',
-    {
-      NODE_ENV: 'test',
-      PORT: String(kmPort),
-      ADMIN_PORT: String(kmAdminPort),
-      ISSUER: issuer,
-      MONGO_URL: infra.mongoUrl,
-      MONGO_DB: uniqueName('gwtopo_km'),
-      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
-      KAFKA_TOPIC_PREFIX: prefix,
-      KEY_MANAGER_ADMIN_TOKEN: ADMIN_TOKEN,
-      TOKEN_HASH_KEY: randomBytes(32).toString('hex'),
-      GATEWAY_CLIENT_SECRET: GATEWAY_SECRET,
-      OUTBOX_POLL_MS: '200',
-      LOG_LEVEL: 'warn',
-    },
-    () => httpOk(`${issuer}/.well-known/openid-configuration`),
-  );
+  const [kmPort, kmAdminPort, ...gwPorts] = (await freePorts(8)) as [number, number, ...number[]];
+  km = await keyManagerProcess({
+    ports: { port: kmPort, adminPort: kmAdminPort },
+    mongoUrl: infra.mongoUrl,
+    kafkaBrokers: infra.kafkaBrokers,
+    topicPrefix: prefix,
+    adminToken: ADMIN_TOKEN,
+    gatewaySecret: GATEWAY_SECRET,
+  });
   await km.start();
-  const created = await kmAdminCall('/admin/clients', {
+  const created = await km.admin('/admin/clients', {
     applicationId: 'app_topo',
     keyType: 'PRODUCTION',
     tokenFormat: 'opaque',
@@ -184,7 +158,7 @@ before(async () => {
   const env = {
     NODE_ENV: 'test',
     LOG_LEVEL: 'warn',
-    KEY_MANAGER_URL: issuer,
+    KEY_MANAGER_URL: km.issuer,
     GATEWAY_CLIENT_SECRET: GATEWAY_SECRET,
     KEY_MANAGER_TIMEOUT_MS: '2000',
     READ_MODEL_FILE: file,
@@ -322,7 +296,7 @@ describe('Sentinel failover during traffic', () => {
   it('master SIGKILLed: new tokens are validated at the key-manager, limits follow RATE_LIMIT_FAIL_MODE, a revoked token is never 200', async (t) => {
     const revoked = await newToken();
     for (const gw of [sOpen, sClosed]) assert.equal((await call(gw, '/acc/1.0.0/x', revoked)).status, 200);
-    await kmAdminCall('/admin/revocations', { token: revoked });
+    await km.admin('/admin/revocations', { token: revoked });
     await waitFor(
       async () =>
         (await call(sOpen, '/acc/1.0.0/x', revoked)).status === 401 &&

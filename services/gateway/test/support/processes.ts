@@ -4,6 +4,7 @@
  * again on the same ports.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -118,4 +119,60 @@ export async function gatewayReplica(
     () => httpOk(`${adminUrl}/readyz`),
   );
   return Object.assign(proc, { url, adminUrl });
+}
+
+export interface KeyManagerProcess extends ServiceProcess {
+  issuer: string;
+  adminUrl: string;
+  /** POST (or GET without a body) on the admin API with the admin token; throws on >= 300. */
+  admin(pathname: string, body?: unknown): Promise<Record<string, unknown>>;
+}
+
+/**
+ * The real key-manager as a process on the given ports, against the shared MongoDB (its own
+ * database) and Kafka (the test's topic prefix). `env` adds or overrides settings.
+ */
+export async function keyManagerProcess(options: {
+  ports: { port: number; adminPort: number };
+  mongoUrl: string;
+  kafkaBrokers: string[];
+  topicPrefix: string;
+  adminToken: string;
+  gatewaySecret: string;
+  env?: Record<string, string>;
+}): Promise<KeyManagerProcess> {
+  const issuer = `http://127.0.0.1:${options.ports.port}`;
+  const adminUrl = `http://127.0.0.1:${options.ports.adminPort}`;
+  const proc = await serviceProcess(
+    'key-manager',
+    'services/key-manager/src/main.ts',
+    {
+      NODE_ENV: 'test',
+      PORT: String(options.ports.port),
+      ADMIN_PORT: String(options.ports.adminPort),
+      ISSUER: issuer,
+      MONGO_URL: options.mongoUrl,
+      MONGO_DB: `km_${options.topicPrefix.replace(/[^a-zA-Z0-9]/g, '_')}`,
+      KAFKA_BROKERS: options.kafkaBrokers.join(','),
+      KAFKA_TOPIC_PREFIX: options.topicPrefix,
+      KEY_MANAGER_ADMIN_TOKEN: options.adminToken,
+      TOKEN_HASH_KEY: randomBytes(32).toString('hex'),
+      GATEWAY_CLIENT_SECRET: options.gatewaySecret,
+      OUTBOX_POLL_MS: '200',
+      LOG_LEVEL: 'warn',
+      ...options.env,
+    },
+    () => httpOk(`${issuer}/.well-known/openid-configuration`),
+  );
+  const admin = async (pathname: string, body?: unknown) => {
+    const res = await fetch(`${adminUrl}${pathname}`, {
+      method: body === undefined ? 'GET' : 'POST',
+      headers: { authorization: `Bearer ${options.adminToken}`, 'content-type': 'application/json' },
+      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+    });
+    const json = (await res.json()) as Record<string, unknown>;
+    if (res.status >= 300) throw new Error(`${pathname}: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  return Object.assign(proc, { issuer, adminUrl, admin });
 }

@@ -4,31 +4,14 @@
  * Charts by uPlot (canvas; it sets element sizes through the DOM, never inline style
  * attributes, so the portal's strict CSP holds).
  */
+import type { ApplicationUsage, UsagePoint } from '@portico/contracts';
 import { useEffect, useRef, useState } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { api, enc } from '../api.ts';
-import type { Api, Application, Items, Subscription } from '../types.ts';
+import { useSubscribedApis } from '../subscribed-apis.ts';
+import type { Application } from '../types.ts';
 import { Async, Field, useResource } from '../ui.tsx';
-
-interface UsagePoint {
-  time: string;
-  requests: number;
-  errors4xx: number;
-  errors5xx: number;
-  throttled: number;
-  latencyP50Ms: number | null;
-  latencyP95Ms: number | null;
-}
-
-interface ApplicationUsage {
-  granularity: 'minute' | 'hour' | 'day';
-  from: string;
-  to: string;
-  series: UsagePoint[];
-  totals: Omit<UsagePoint, 'time'>;
-  lastUsed: Array<{ clientId: string; keyType: 'PRODUCTION' | 'SANDBOX' | null; at: string }>;
-}
 
 const RANGES = [
   { id: '1h', label: 'Last hour', granularity: 'minute', ms: 3_600_000 },
@@ -37,14 +20,7 @@ const RANGES = [
 ] as const;
 
 export function UsageSection(props: { app: Application }) {
-  const subscribed = useResource(async () => {
-    const [subs, apis] = await Promise.all([
-      api.get<Items<Subscription>>(`/api/v1/subscriptions?applicationId=${enc(props.app.id)}`),
-      api.get<Items<Api>>('/api/v1/apis'),
-    ]);
-    const ids = new Set(subs.items.map((s) => s.apiId));
-    return apis.items.filter((a) => ids.has(a.id));
-  }, [props.app.id]);
+  const subscribed = useSubscribedApis(props.app.id);
   const apis = subscribed.state === 'ok' ? subscribed.data : [];
   const [range, setRange] = useState<(typeof RANGES)[number]['id']>('24h');
   const [apiId, setApiId] = useState('');

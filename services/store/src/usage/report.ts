@@ -2,30 +2,11 @@
  * Usage reports: the ledger's cells of a range summed per time step into the series the REST
  * API returns, with totals, latency quantiles from the merged histograms and "last used".
  */
+import type { UsagePoint, UsageReport, UsageTotals } from '@portico/contracts';
 import { latencyQuantileMs, mergeLatencyBuckets, USAGE_BUCKETS } from '@portico/events';
 import { InvalidInput } from '../domain/errors.ts';
 import type { Granularity, UsageCell, UsageFilter, UsageLedger } from './ledger.ts';
 import { stepMs } from './ledger.ts';
-
-export interface UsagePoint {
-  time: string;
-  requests: number;
-  /** 4xx other than 429, including 401/403. */
-  errors4xx: number;
-  errors5xx: number;
-  /** 429: refused by a tier limit. */
-  throttled: number;
-  latencyP50Ms: number | null;
-  latencyP95Ms: number | null;
-}
-
-export interface UsageReport {
-  granularity: Granularity;
-  from: string;
-  to: string;
-  series: UsagePoint[];
-  totals: Omit<UsagePoint, 'time'>;
-}
 
 /** At most this many points per answer: a wider range needs a coarser granularity. */
 export const MAX_POINTS = 1500;
@@ -66,7 +47,7 @@ export async function usageReport(
   };
 }
 
-function summarise(cells: UsageCell[]): Omit<UsagePoint, 'time'> {
+function summarise(cells: UsageCell[]): UsageTotals {
   let requests = 0;
   let errors4xx = 0;
   let errors5xx = 0;
