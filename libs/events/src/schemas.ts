@@ -4,6 +4,7 @@
  * validated with zod on both sides. Message keys are chosen for ordering and compaction
  * (see `eventKey`). Documented in docs/events.md; change both together.
  */
+import { MAX_OPEN_RESOURCES, OPEN_RESOURCE_METHODS, openResourcePathProblem } from '@portico/contracts';
 import { z } from 'zod';
 import { usageBatch } from './usage.ts';
 
@@ -15,6 +16,15 @@ export const lifecycleSchema = z.enum(['CREATED', 'PUBLISHED', 'DEPRECATED', 'BL
 export type ApiLifecycle = z.infer<typeof lifecycleSchema>;
 
 const isoTime = z.iso.datetime({ offset: true });
+/** One resource that needs no token (libs/contracts open-resources.ts has the rules). */
+export const openResourceSchema = z.object({
+  method: z.enum(OPEN_RESOURCE_METHODS),
+  path: z.string().superRefine((path, ctx) => {
+    const problem = openResourcePathProblem(path);
+    if (problem) ctx.addIssue({ code: 'custom', message: `path pattern ${problem}` });
+  }),
+});
+
 export const apiContextSchema = z
   .string()
   .max(256)
@@ -175,6 +185,8 @@ export const apiUpserted = envelope(
     sandboxUrl: z.url().nullable(),
     scopes: z.array(z.string().min(1).max(128)).max(100),
     lifecycle: lifecycleSchema,
+    /** Resources that need no token (auth type None); absent in events of older stores. */
+    openResources: z.array(openResourceSchema).max(MAX_OPEN_RESOURCES).optional(),
   }),
 );
 export const apiDeleted = envelope(

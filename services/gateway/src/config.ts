@@ -113,6 +113,8 @@ export const configSchema = z.object({
   CORS_MAX_AGE_SECONDS: positiveInt(600),
 
   /** When Redis cannot be asked: `open` lets requests through, `closed` answers 503. */
+  /** Requests per minute per client address and API on resources that need no token (0: no limit). */
+  ANONYMOUS_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().nonnegative().default(600),
   RATE_LIMIT_FAIL_MODE: z.enum(['open', 'closed']).default('open'),
 
   /** Count usage per application, API and status class and publish it to Kafka (docs/adr/0080). */

@@ -694,6 +694,87 @@ describe('tier limits belong to the application x API pair', () => {
   });
 });
 
+describe('resources that need no token (auth type None)', () => {
+  const openApi = (revision: number) =>
+    makeEvent(
+      'api.upserted',
+      {
+        revision,
+        apiId: 'api_open',
+        name: 'open',
+        version: '1.0.0',
+        context: '/open/1.0.0',
+        productionUrl: `${upstream.url}/prod`,
+        sandboxUrl: null,
+        scopes: [],
+        lifecycle: 'PUBLISHED',
+        openResources: [
+          { method: 'GET', path: '/status' },
+          { method: '*', path: '/public/*' },
+          { method: 'GET', path: '/items/{id}' },
+        ],
+      },
+      'test',
+    );
+
+  it('an anonymous call reaches the upstream only on the open resources (method and path pattern)', async () => {
+    gw.model.apply(openApi(1));
+    for (const path of ['/open/1.0.0/status', '/open/1.0.0/public/a/b', '/open/1.0.0/items/42']) {
+      const { res } = await call(path);
+      assert.equal(res.status, 200, path);
+      assert.equal(lastSeen().url, path.replace('/open/1.0.0', '/prod'));
+    }
+    const before = upstream.requests.length;
+    for (const [method, path] of [
+      ['GET', '/open/1.0.0/private'],
+      ['POST', '/open/1.0.0/status'],
+      ['GET', '/open/1.0.0/items/42/more'],
+      ['GET', '/open/1.0.0/statusx'],
+    ] as const) {
+      const { res, body } = await call(path, { method });
+      assert.equal(res.status, 401, `${method} ${path}`);
+      assert.equal(body.error?.code, 'missing_token');
+    }
+    assert.equal(upstream.requests.length, before, 'nothing else reached the upstream');
+  });
+
+  it('a token sent to an open resource is not checked and never forwarded; no backend JWT vouches for anyone', async () => {
+    gw.model.apply(openApi(2));
+    const { res } = await call('/open/1.0.0/status?access_token=leak&x=1', {
+      headers: { authorization: 'Bearer not-a-known-token' },
+    });
+    assert.equal(res.status, 200);
+    const seen = lastSeen();
+    assert.equal(seen.headers['authorization'], undefined);
+    assert.equal(seen.url, '/prod/status?x=1');
+    assert.equal(seen.headers['x-jwt-assertion'], undefined);
+  });
+
+  it('the anonymous rate limit applies per client address', async () => {
+    const { InMemoryRateLimitStore } = await import('../src/ratelimit/limiter.ts');
+    const other = await startTestGateway({
+      snapshot: snapshotFixture({ upstreamUrl: upstream.url }),
+      introspector: km,
+      rateLimits: new InMemoryRateLimitStore(),
+      env: { ANONYMOUS_RATE_LIMIT_PER_MINUTE: '2' },
+    });
+    try {
+      other.model.apply(openApi(1));
+      const get = async () => fetch(`${other.url}/open/1.0.0/status`);
+      const statuses = [(await get()).status, (await get()).status];
+      const limited = await get();
+      assert.deepEqual([...statuses, limited.status], [200, 200, 429]);
+      assert.ok(Number(limited.headers.get('retry-after')) > 0);
+      assert.equal(
+        ((await limited.json()) as { error: { details: { scope: string } } }).error.details.scope,
+        'anonymous',
+      );
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('CORS for browser callers', () => {
   const preflight = (base: string, path: string) =>
     fetch(`${base}${path}`, {

@@ -19,7 +19,8 @@ export interface GatewayContext {
   /** Path after the API context, still encoded. */
   rest?: string;
   query?: string;
-  /** Set by authentication. */
+  /** Set by authentication: the resource needs no token (auth type None), none was checked. */
+  anonymous?: boolean;
   tokenHash?: string;
   facts?: TokenFacts;
   /** Set by access checks. */

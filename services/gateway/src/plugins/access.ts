@@ -23,6 +23,12 @@ export function accessPlugin(model: ReadModel, config: { CLIENT_DOMAIN_HEADERS: 
     configSchema: accessConfig,
     handle(ctx) {
       const api = ctx.api;
+      if (api && ctx.anonymous) {
+        // No application, key or subscription to check: the production endpoint serves it.
+        if (!api.productionUrl) throw denied('This API has no production endpoint', 'no_production_endpoint');
+        ctx.target = upstreamUrl(api.productionUrl, ctx.rest ?? '', ctx.query ?? '');
+        return;
+      }
       const facts = ctx.facts;
       if (!api || !facts) throw new Error('access plugin needs route and authentication');
       const key = model.keyForClient(facts.clientId);

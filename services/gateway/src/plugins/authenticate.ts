@@ -5,6 +5,8 @@
  * A DPoP-bound token (cnf.jkt) counts only as `DPoP <token>` with a valid proof (auth/dpop.ts);
  * as `Bearer` it is refused (RFC 9449 §7.1), and `DPoP` with an unbound token is refused too.
  */
+
+import { isOpenResource } from '@portico/contracts';
 import { z } from 'zod';
 import type { DpopVerifier } from '../auth/dpop.ts';
 import { InvalidDpopProof } from '../auth/dpop.ts';
@@ -49,6 +51,12 @@ export function authenticatePlugin(
     configSchema: z.object({}),
     // Synchronous on a level-1 hit (no promise hop), a promise otherwise.
     handle(ctx) {
+      const open = ctx.api?.openResources;
+      // Auth type None: no token is read or checked (the proxy strips any that is sent).
+      if (open && isOpenResource(open, ctx.req.method ?? 'GET', ctx.rest ?? '')) {
+        ctx.anonymous = true;
+        return;
+      }
       const header = ctx.req.headers.authorization;
       // No Authorization header, or another scheme (Basic, ...): no bearer credentials at all.
       if (header === undefined || !/^(Bearer|DPoP)(?: |$)/i.test(header))

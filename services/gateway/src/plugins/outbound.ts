@@ -36,6 +36,12 @@ export function outboundPlugin(
     configSchema: outboundConfig,
     // Synchronous when the signed JWT is reused; a promise only when one must be signed.
     handle(ctx) {
+      if (ctx.anonymous && ctx.target) {
+        // Nobody to vouch for: no backend JWT; a sent access_token never reaches the upstream.
+        const query = withoutAccessToken(ctx.target.search.slice(1));
+        ctx.target.search = query ? `?${query}` : '';
+        return;
+      }
       const { target, facts, key, api, subscription } = ctx;
       if (!target || !facts || !key || !api || !subscription)
         throw new Error('outbound plugin needs access checks');

@@ -39,6 +39,8 @@ export function proxyPlugin(
         host: req.headers.host,
         requestId: req.id,
       });
+      // An open resource never forwards a credential, whatever REMOVE_OAUTH_HEADERS says.
+      if (ctx.anonymous) delete headers['authorization'];
       Object.assign(headers, ctx.upstreamHeaders);
       // Recorded when the response headers arrive: the access metrics run on 'finish'.
       await forward(req, res, target, headers, (seconds) => {

@@ -13,15 +13,19 @@ import { configSchema } from '../config.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { GatewayContext, GatewayPlugin } from '../pipeline/plugin.ts';
 import { PRIORITY } from '../pipeline/plugin.ts';
-import { applicationLimitKey, subscriptionLimitKey } from '../ratelimit/keys.ts';
+import { anonymousLimitKey, applicationLimitKey, subscriptionLimitKey } from '../ratelimit/keys.ts';
 import type { LimitSpec, RateLimitStore } from '../ratelimit/limiter.ts';
 import type { ReadModel, Tier } from '../readmodel/model.ts';
 import { cannotVerify } from './errors.ts';
 
-const rateLimitConfig = configSchema.pick({ RATE_LIMIT_FAIL_MODE: true, REDIS_KEY_PREFIX: true });
+const rateLimitConfig = configSchema.pick({
+  RATE_LIMIT_FAIL_MODE: true,
+  REDIS_KEY_PREFIX: true,
+  ANONYMOUS_RATE_LIMIT_PER_MINUTE: true,
+});
 
 interface NamedLimit {
-  scope: 'subscription' | 'application';
+  scope: 'subscription' | 'application' | 'anonymous';
   tier: Tier;
   spec: LimitSpec;
 }
@@ -29,17 +33,38 @@ interface NamedLimit {
 export function rateLimitPlugin(
   model: ReadModel,
   store: RateLimitStore,
-  config: { RATE_LIMIT_FAIL_MODE: 'open' | 'closed'; REDIS_KEY_PREFIX: string },
+  config: {
+    RATE_LIMIT_FAIL_MODE: 'open' | 'closed';
+    REDIS_KEY_PREFIX: string;
+    ANONYMOUS_RATE_LIMIT_PER_MINUTE: number;
+  },
   metrics: GatewayMetrics,
   logger: Logger,
 ): GatewayPlugin {
   const prefix = config.REDIS_KEY_PREFIX;
+  // Open resources (auth type None): one budget per client address and API.
+  const anonymousTier =
+    config.ANONYMOUS_RATE_LIMIT_PER_MINUTE > 0
+      ? {
+          revision: 0,
+          name: 'anonymous',
+          requests: config.ANONYMOUS_RATE_LIMIT_PER_MINUTE,
+          unitSeconds: 60,
+          burst: null,
+        }
+      : undefined;
   return {
     name: 'rate-limit',
     priority: PRIORITY.rateLimit,
     configSchema: rateLimitConfig,
     // No promise (no hop) when no limited tier applies: Unlimited tiers never ask Redis.
     handle(ctx) {
+      if (ctx.anonymous && ctx.api) {
+        if (!anonymousTier) return;
+        const ip = ctx.req.socket.remoteAddress ?? 'unknown';
+        const key = anonymousLimitKey(prefix, ip, ctx.api.apiId);
+        return enforce(ctx, [{ scope: 'anonymous', tier: anonymousTier, spec: spec(key, anonymousTier) }]);
+      }
       const { subscription, key, api } = ctx;
       if (!subscription || !key || !api) throw new Error('rate-limit plugin needs access checks');
       const limits: NamedLimit[] = [];

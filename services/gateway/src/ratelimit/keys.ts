@@ -17,6 +17,11 @@ export function subscriptionLimitKey(
   return `${prefix}rl:{${applicationId}}:api:${apiId}:${tier}`;
 }
 
+/** Open resources: per client address and API (the address is the tag: one key per request). */
+export function anonymousLimitKey(prefix: string, clientAddress: string, apiId: string): string {
+  return `${prefix}rl:{anon:${clientAddress}}:api:${apiId}`;
+}
+
 export function applicationLimitKey(prefix: string, applicationId: string, tier: string): string {
   return `${prefix}rl:{${applicationId}}:app:${tier}`;
 }

@@ -4,6 +4,7 @@
  * subscriptions; the table is shared with the portal, libs/contracts). Every change goes
  * through the entity outbox.
  */
+import type { OpenResource } from '@portico/contracts';
 import { LIFECYCLE_TRANSITIONS } from '@portico/contracts';
 import { isDuplicateKey } from '@portico/core';
 import { newId } from '../ids.ts';
@@ -62,6 +63,8 @@ export interface ApiCreate {
   productionUrl: string;
   sandboxUrl?: string | null | undefined;
   scopes?: string[] | undefined;
+  /** Resources that need no token (auth type None). */
+  openResources?: OpenResource[] | undefined;
   visibility?: ApiDoc['visibility'] | undefined;
   /** The API's own OpenAPI document. */
   definition?: Record<string, unknown> | undefined;
@@ -145,6 +148,7 @@ export class CatalogService {
       if (patch.productionUrl !== undefined) set.productionUrl = patch.productionUrl;
       if (patch.sandboxUrl !== undefined) set.sandboxUrl = patch.sandboxUrl;
       if (patch.scopes !== undefined) set.scopes = [...new Set(patch.scopes)];
+      if (patch.openResources !== undefined) set.openResources = uniqueResources(patch.openResources);
       if (patch.visibility !== undefined) set.visibility = patch.visibility;
       if (patch.definition !== undefined) set.definition = definitionText(patch.definition);
       if (set.name !== undefined) set.nameVersionKey = nameVersionKey(set.name, cur.version);
@@ -323,6 +327,11 @@ function definitionText(definition: Record<string, unknown> | undefined): string
   return text;
 }
 
+function uniqueResources(resources: OpenResource[]): OpenResource[] {
+  const seen = new Map(resources.map((r) => [`${r.method} ${r.path}`, { method: r.method, path: r.path }]));
+  return [...seen.values()];
+}
+
 function apiFields(input: ApiCreate) {
   return {
     name: input.name,
@@ -334,6 +343,7 @@ function apiFields(input: ApiCreate) {
     productionUrl: input.productionUrl,
     sandboxUrl: input.sandboxUrl ?? null,
     scopes: [...new Set(input.scopes ?? [])],
+    openResources: uniqueResources(input.openResources ?? []),
     visibility: input.visibility ?? 'PUBLIC',
     definition: definitionText(input.definition),
   };

@@ -17,6 +17,7 @@ export function apiData(a: ApiDoc) {
     sandboxUrl: a.sandboxUrl,
     scopes: a.scopes,
     lifecycle: a.lifecycle,
+    openResources: (a.openResources ?? []).map((r) => ({ method: r.method, path: r.path })),
   };
 }
 

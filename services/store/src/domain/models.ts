@@ -4,7 +4,7 @@
  * `pairKey`, …) rewritten to `deleted:<id>` on deletion, because FerretDB has no partial
  * indexes and tombstones must not block reuse of a name.
  */
-import type { Lifecycle } from '@portico/contracts';
+import type { Lifecycle, OpenResource } from '@portico/contracts';
 import type { KeyType, TokenFormat } from '@portico/events';
 import type { Connection, Model } from 'mongoose';
 import { Schema } from 'mongoose';
@@ -24,6 +24,8 @@ export interface ApiDoc extends EntityBase {
   productionUrl: string;
   sandboxUrl: string | null;
   scopes: string[];
+  /** Resources that need no token (WSO2's auth type None), libs/contracts open-resources.ts. */
+  openResources?: OpenResource[];
   visibility: Visibility;
   lifecycle: Lifecycle;
   /** The API's own OpenAPI document as JSON text (its `$ref` keys are not valid field names). */
@@ -111,6 +113,7 @@ export function createModels(conn: Connection): StoreModels {
       productionUrl: String,
       sandboxUrl: String,
       scopes: [String],
+      openResources: [{ _id: false, method: String, path: String }],
       visibility: String,
       lifecycle: String,
       definition: String,

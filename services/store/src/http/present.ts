@@ -14,6 +14,7 @@ export function presentApi(a: ApiDoc) {
     productionUrl: a.productionUrl,
     sandboxUrl: a.sandboxUrl,
     scopes: a.scopes,
+    openResources: (a.openResources ?? []).map((r) => ({ method: r.method, path: r.path })),
     visibility: a.visibility,
     lifecycle: a.lifecycle,
     hasDefinition: a.definition !== null && a.definition !== undefined,

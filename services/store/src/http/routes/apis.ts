@@ -1,5 +1,8 @@
 /** The API catalog: admins write, developers read published public APIs. */
+
+import { MAX_OPEN_RESOURCES } from '@portico/contracts';
 import { notFound } from '@portico/core';
+import { openResourceSchema } from '@portico/events';
 import { z } from 'zod';
 import type { CatalogService } from '../../domain/catalog.ts';
 import { presentApi } from '../present.ts';
@@ -15,6 +18,8 @@ export const apiFields = {
   productionUrl: httpUrl,
   sandboxUrl: httpUrl.nullable().optional(),
   scopes: z.array(scope).max(100).optional(),
+  /** Resources that need no token (WSO2's auth type None): `{ method, path }`, path relative to the context. */
+  openResources: z.array(openResourceSchema).max(MAX_OPEN_RESOURCES).optional(),
   visibility: visibility.optional(),
   /** The API's own OpenAPI document (stored as given, at most ~256 KiB). */
   definition: z.record(z.string(), z.unknown()).optional(),
@@ -27,6 +32,7 @@ export const apiUpdate = z
     productionUrl: apiFields.productionUrl.optional(),
     sandboxUrl: apiFields.sandboxUrl,
     scopes: apiFields.scopes,
+    openResources: apiFields.openResources,
     visibility: apiFields.visibility,
     definition: apiFields.definition,
   })
@@ -42,6 +48,7 @@ export const api = z
     productionUrl: z.string(),
     sandboxUrl: z.string().nullable(),
     scopes: z.array(z.string()),
+    openResources: z.array(openResourceSchema),
     visibility,
     lifecycle,
     hasDefinition: z.boolean(),
