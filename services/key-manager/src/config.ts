@@ -1,4 +1,4 @@
-import { baseConfigShape, bool, csv, port, positiveInt, urlString } from '@portico/core';
+import { baseConfigShape, bool, ConfigError, csv, port, positiveInt, urlString } from '@portico/core';
 import { z } from 'zod';
 
 /** A validity period in seconds: positive, or negative for "never expires" (docs/adr/0010). */
@@ -9,7 +9,7 @@ const validity = (fallback: number) =>
     .refine((v) => v !== 0, 'must be positive, or negative for "never expires"')
     .default(fallback);
 
-/** Development defaults shared with the store's config; main.ts refuses them in production. */
+/** Development defaults shared with the store's config; refused in production (assertProductionSecrets). */
 export const DEV_ADMIN_TOKEN = 'dev-key-manager-admin-token-change-me';
 export const DEV_PORTAL_SECRET = 'dev-portal-secret-change-me';
 
@@ -86,3 +86,20 @@ export const configSchema = z.object({
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** Secrets that have development fallbacks must be real in production. */
+export function assertProductionSecrets(config: Config): void {
+  if (config.NODE_ENV !== 'production') return;
+  const problems: string[] = [];
+  if (!config.TOKEN_HASH_KEY) problems.push('TOKEN_HASH_KEY: required in production (got unset)');
+  if (!config.GATEWAY_CLIENT_SECRET)
+    problems.push('GATEWAY_CLIENT_SECRET: required in production (got unset)');
+  if (config.COOKIE_KEYS.length === 0) problems.push('COOKIE_KEYS: required in production (got unset)');
+  if (config.KEY_MANAGER_ADMIN_TOKEN === DEV_ADMIN_TOKEN) {
+    problems.push('KEY_MANAGER_ADMIN_TOKEN: the development default is not allowed in production');
+  }
+  if (config.PORTAL_CLIENT_SECRET === DEV_PORTAL_SECRET) {
+    problems.push('PORTAL_CLIENT_SECRET: the development default is not allowed in production');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+}
