@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger, Metrics } from '@portico/core';
 import { mongoHealth } from '@portico/core';
 import type { EventPublisher } from '@portico/events';
-import { topicNames } from '@portico/events';
+import { OutboxRelay, topicNames } from '@portico/events';
 import type { Express } from 'express';
 import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
@@ -25,7 +25,7 @@ import { loadSigningKeys } from './oidc/signingKeys.ts';
 import { parseDomainValidity } from './oidc/validity.ts';
 import type { Outbox } from './outbox/outbox.ts';
 import { createOutbox } from './outbox/outbox.ts';
-import { OutboxRelay } from './outbox/relay.ts';
+import { REVOCATION_OUTBOX_GAUGES, revocationOutboxSource } from './outbox/relay.ts';
 import { createClientStore, staticClient } from './store/clients.ts';
 import { createAdapterFactory, ensureAdapterIndexes, TokenCache } from './store/oidcAdapter.ts';
 import { bootstrapUsers } from './users/bootstrap.ts';
@@ -192,16 +192,20 @@ export async function buildKeyManager(config: Config, ports: KeyManagerPorts): P
     },
   };
   const relay = new OutboxRelay({
-    outbox,
-    publisher,
-    topic: topics.revocations,
-    clientsTopic: topics.clients,
+    source: revocationOutboxSource({
+      outbox,
+      publisher,
+      topic: topics.revocations,
+      clientsTopic: topics.clients,
+      metrics,
+      batchSize: config.OUTBOX_BATCH_SIZE,
+      expandAll: async () => ({ clientIds: await clients.allIds(), domains: [...domains] }),
+    }),
     logger,
-    metrics,
     pollMs: config.OUTBOX_POLL_MS,
-    batchSize: config.OUTBOX_BATCH_SIZE,
-    expandAll: async () => ({ clientIds: await clients.allIds(), domains: [...domains] }),
+    gauges: { metrics, ...REVOCATION_OUTBOX_GAUGES },
   });
+  outbox.onWrite(() => relay.kick());
 
   const services = {
     logger,
