@@ -4,5 +4,6 @@ export * from './kafka.ts';
 export * from './relay.ts';
 export * from './schemas.ts';
 export * from './snapshot.ts';
+export * from './topic-admin.ts';
 export * from './topics.ts';
 export * from './usage.ts';

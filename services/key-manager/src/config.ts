@@ -1,4 +1,5 @@
 import { baseConfigShape, bool, ConfigError, csv, port, positiveInt, urlString } from '@portico/core';
+import { DEFAULT_REVOCATION_RETENTION_MS, kafkaTopicConfigShape } from '@portico/events';
 import { z } from 'zod';
 
 /** A validity period in seconds: positive, or negative for "never expires" (docs/adr/0010). */
@@ -24,6 +25,7 @@ export const configSchema = z.object({
   MONGO_DB: z.string().min(1).default('portico_key_manager'),
   KAFKA_BROKERS: csv('127.0.0.1:19092'),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
+  ...kafkaTopicConfigShape,
   /** Bearer credential of the admin API (the store). The dev default is refused in production. */
   KEY_MANAGER_ADMIN_TOKEN: z.string().min(16).default(DEV_ADMIN_TOKEN),
   /** Key of the HMAC-SHA256 that turns token values into stored ids. Required in production. */
@@ -81,8 +83,8 @@ export const configSchema = z.object({
   LOGIN_RATE_LIMIT_PER_IP: positiveInt(30),
   OUTBOX_POLL_MS: positiveInt(1000),
   OUTBOX_BATCH_SIZE: positiveInt(200),
-  /** Retention of the compacted revocation topic: at least the longest token lifetime. */
-  REVOCATION_TOPIC_RETENTION_MS: positiveInt(30 * 24 * 3600 * 1000),
+  /** Retention of the compacted revocation topic (the key-manager owns it): at least the longest token lifetime. */
+  REVOCATION_TOPIC_RETENTION_MS: positiveInt(DEFAULT_REVOCATION_RETENTION_MS),
 });
 
 export type Config = z.infer<typeof configSchema>;

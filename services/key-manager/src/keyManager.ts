@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger, Metrics } from '@portico/core';
-import { mongoHealth } from '@portico/core';
+import { ConfigError, mongoHealth } from '@portico/core';
 import type { EventPublisher } from '@portico/events';
 import { OutboxRelay, topicNames } from '@portico/events';
 import type { Express } from 'express';
@@ -39,8 +39,11 @@ const DEV_HASH_KEY = 'portico-dev-token-hash-key-do-not-use-in-production';
 export interface KeyManagerPorts {
   conn: Connection;
   publisher: Pick<EventPublisher, 'publish'>;
-  /** Creates the topics the key-manager owns; retried by the relay until it works. */
-  ensureTopics?: () => Promise<void>;
+  /**
+   * Creates (or checks) the topics the key-manager owns; tried at start, then retried by the
+   * relay until it works. A ConfigError (a replication the cluster cannot hold) stops the start.
+   */
+  ensureTopics?: () => Promise<unknown>;
   logger: Logger;
   metrics: Metrics;
   /** True once shutdown has begun (/readyz answers 503). */
@@ -52,7 +55,7 @@ export interface KeyManager {
   app: Express;
   /** Admin API (the store's service credential) and /metrics (ADMIN_PORT). */
   adminApp: Express;
-  /** BOOTSTRAP_USERS, then the outbox relay. */
+  /** BOOTSTRAP_USERS, the owned topics (when Kafka answers), then the outbox relay. */
   start(): Promise<void>;
   stop(): Promise<void>;
   // Reached by tests to look at stored state and drive background work.
@@ -248,6 +251,19 @@ export async function buildKeyManager(config: Config, ports: KeyManagerPorts): P
     relay,
     async start() {
       await bootstrapUsers(config.BOOTSTRAP_USERS, users, domains, logger);
+      if (ports.ensureTopics) {
+        // Kafka may be down at start-up: revocations are still accepted (outbox) and the relay
+        // creates the topics when it first reaches Kafka. A wrong setting is not retried.
+        await ports.ensureTopics().then(
+          () => {
+            topicsReady = true;
+          },
+          (err: unknown) => {
+            if (err instanceof ConfigError) throw err;
+            logger.warn({ err: (err as Error).message }, 'cannot ensure topics yet');
+          },
+        );
+      }
       relay.start();
     },
     async stop() {

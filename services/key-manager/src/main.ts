@@ -1,6 +1,6 @@
 /** The key-manager process: configuration, the real ports, listening, signals (runService). */
 import { connectMongo, listen, runService } from '@portico/core';
-import { EventBus, topicNames, topicSpecs } from '@portico/events';
+import { EventBus, ownedTopicSpecs, replicationOf } from '@portico/events';
 import { assertProductionSecrets, configSchema } from './config.ts';
 import { buildKeyManager } from './keyManager.ts';
 
@@ -16,13 +16,13 @@ await runService('key-manager', configSchema, async ({ config, logger, metrics, 
   const km = await buildKeyManager(config, {
     conn: mongo,
     publisher,
-    // Kafka may be down at start-up: revocations are still accepted (outbox) and the relay
-    // creates the topics when it first reaches Kafka.
     ensureTopics: () =>
       bus.ensureTopics(
-        topicSpecs(topicNames(config.KAFKA_TOPIC_PREFIX), {
+        ownedTopicSpecs('key-manager', {
+          prefix: config.KAFKA_TOPIC_PREFIX,
           revocationRetentionMs: config.REVOCATION_TOPIC_RETENTION_MS,
         }),
+        { replication: replicationOf(config), metrics },
       ),
     logger,
     metrics,

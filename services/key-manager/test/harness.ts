@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '@portico/core';
 import { connectMongo, createMetrics, loadConfig } from '@portico/core';
 import type { EventPublisher } from '@portico/events';
-import { EventBus, topicNames, topicSpecs } from '@portico/events';
+import { EventBus, ownedTopicSpecs, replicationOf, topicNames } from '@portico/events';
 import { testLogger, uniqueName } from '@portico/testing';
 import type { Connection } from 'mongoose';
 import type { Config } from '../src/config.ts';
@@ -99,7 +99,14 @@ export async function startKeyManager(
       },
     },
     ensureTopics: () =>
-      bus.ensureTopics(topicSpecs(topics, { revocationRetentionMs: 3600_000, partitions: 1 })),
+      bus.ensureTopics(
+        ownedTopicSpecs('key-manager', {
+          prefix: config.KAFKA_TOPIC_PREFIX,
+          revocationRetentionMs: 3600_000,
+          partitions: 1,
+        }),
+        { replication: replicationOf(config), metrics },
+      ),
     logger,
     metrics,
   })
