@@ -11,8 +11,8 @@ const validity = (fallback: number) =>
     .default(fallback);
 
 /** Development defaults shared with the store's config; refused in production (assertProductionSecrets). */
-export const DEV_ADMIN_TOKEN = 'dev-key-manager-admin-token-change-me';
-export const DEV_PORTAL_SECRET = 'dev-portal-secret-change-me';
+const DEV_ADMIN_TOKEN = 'dev-key-manager-admin-token-change-me';
+const DEV_PORTAL_SECRET = 'dev-portal-secret-change-me';
 
 /** Every environment variable the key-manager reads. The Helm chart sets exactly these. */
 export const configSchema = z.object({

@@ -145,13 +145,13 @@ function isLive(doc: TokenDoc, now = Date.now()): boolean {
   return doc.expiresAt instanceof Date && doc.expiresAt.getTime() > now;
 }
 
-export function collectionName(model: string, partition?: string): string {
+function collectionName(model: string, partition?: string): string {
   const snake = model.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
   return partition ? `oidc_${snake}__${partition}` : `oidc_${snake}`;
 }
 
 /** Every token collection, all partitions: for bulk operations and tests. */
-export function tokenCollections(partitions: Partitions): string[] {
+function tokenCollections(partitions: Partitions): string[] {
   const names: string[] = [];
   for (const model of TOKEN_MODELS) {
     names.push(collectionName(model));
