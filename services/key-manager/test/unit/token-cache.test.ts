@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { TokenDoc } from '../../src/store/oidcAdapter.ts';
-import { TokenCache } from '../../src/store/oidcAdapter.ts';
+import type { TokenDoc } from '../../src/store/tokenCache.ts';
+import { TokenCache } from '../../src/store/tokenCache.ts';
 
 const doc = (id: string, grantId?: string): TokenDoc => ({
   _id: id,
