@@ -31,6 +31,24 @@ for (const name of ['store', 'key-manager', 'gateway'] as const) {
   });
 }
 
+for (const name of ['store', 'key-manager'] as const) {
+  test(`${name}: KAFKA_REPLICATION_FACTOR=2 on one broker stops the start naming it (docs/adr/0066)`, async () => {
+    const [port, adminPort] = (await freePorts(2)) as [number, number];
+    const p = startService(name, {
+      PORT: String(port),
+      ADMIN_PORT: String(adminPort),
+      MONGO_URL: infra.mongoUrl,
+      MONGO_DB: uniqueName(name),
+      KAFKA_BROKERS: infra.kafkaBrokers.join(','),
+      KAFKA_TOPIC_PREFIX: `${uniqueName('rf')}.`,
+      KAFKA_REPLICATION_FACTOR: '2',
+    });
+    const code = await exitOf(p);
+    assert.equal(code, 1, p.output());
+    assert.match(p.output(), /KAFKA_REPLICATION_FACTOR: 2 replicas need as many brokers; the cluster has 1/);
+  });
+}
+
 test('store: /readyz turns 503 when MongoDB stops and 200 when it returns; SIGTERM exits 0', async (t) => {
   const mongo = await startPrivateMongo();
   t.after(() => mongo.dispose());

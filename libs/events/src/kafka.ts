@@ -14,12 +14,15 @@
 
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { HealthCheck, Logger } from '@portico/core';
+import type { HealthCheck, Logger, Metrics } from '@portico/core';
+import { ConfigError } from '@portico/core';
 import type { Admin, Consumer, KafkaMessage, LogEntry, Producer, RetryOptions } from 'kafkajs';
 import { Kafka, logLevel as KafkaLogLevel } from 'kafkajs';
 import type { ZodType } from 'zod';
 import type { PorticoEvent } from './schemas.ts';
 import { eventKey } from './schemas.ts';
+import type { Replication, TopicProblem } from './topic-admin.ts';
+import { createOrCheckTopics } from './topic-admin.ts';
 import type { TopicSpec } from './topics.ts';
 
 export class EventBusError extends Error {
@@ -117,21 +120,22 @@ export class EventBus {
     });
   }
 
-  /** Creates the topics that do not exist yet; existing topics are left as they are. */
-  async ensureTopics(specs: TopicSpec[]): Promise<void> {
+  /**
+   * Creates the topics that do not exist yet, with the replication asked for (default min(3,
+   * brokers)); existing topics are left as they are, and reported when weaker than asked.
+   * A replication the cluster cannot hold is a ConfigError; Kafka unreachable an EventBusError.
+   */
+  async ensureTopics(
+    specs: TopicSpec[],
+    options: { replication?: Replication; metrics?: Metrics | undefined } = {},
+  ): Promise<TopicProblem[]> {
     const admin = this.kafka.admin();
     try {
       await admin.connect();
-      const existing = new Set(await admin.listTopics());
-      const missing = specs.filter((s) => !existing.has(s.topic));
-      if (missing.length > 0) {
-        await admin.createTopics({ topics: missing, waitForLeaders: true });
-      }
+      return await createOrCheckTopics(admin, specs, { ...options, logger: this.logger });
     } catch (err) {
-      // Another process creating the same topic at the same moment is fine.
-      if ((err as { type?: string }).type !== 'TOPIC_ALREADY_EXISTS') {
-        throw new EventBusError(`cannot create topics: ${(err as Error).message}`, isRetriable(err), err);
-      }
+      if (err instanceof ConfigError) throw err;
+      throw new EventBusError(`cannot create topics: ${(err as Error).message}`, isRetriable(err), err);
     } finally {
       await admin.disconnect().catch(() => undefined);
     }

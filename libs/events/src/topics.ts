@@ -1,3 +1,5 @@
+import { USAGE_TOPIC_BASE_NAME, usageTopicSpec } from './usage.ts';
+
 /**
  * Topic names and their settings. Every name carries a schema version suffix; a prefix lets
  * tests and several installations share one cluster without seeing each other's events.
@@ -70,4 +72,43 @@ export function topicSpecs(
       configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
     },
   ];
+}
+
+/** The service that creates each topic, with its settings (docs/adr/0066); nobody else does. */
+export const TOPIC_OWNERS = {
+  revocations: 'key-manager',
+  clients: 'key-manager',
+  applications: 'store',
+  subscriptions: 'store',
+  apis: 'store',
+  usage: 'gateway',
+} as const satisfies Record<TopicKey | 'usage', string>;
+
+export type TopicOwner = (typeof TOPIC_OWNERS)[keyof typeof TOPIC_OWNERS];
+
+/** Revocations are kept at least as long as the longest token lifetime (the key-manager's setting). */
+export const DEFAULT_REVOCATION_RETENTION_MS = 30 * 24 * 3600 * 1000;
+
+/** The specs of the topics `owner` creates. */
+export function ownedTopicSpecs(
+  owner: TopicOwner,
+  options: { prefix?: string; revocationRetentionMs?: number; partitions?: number } = {},
+): TopicSpec[] {
+  const names = topicNames(options.prefix);
+  const all = topicSpecs(names, {
+    revocationRetentionMs: options.revocationRetentionMs ?? DEFAULT_REVOCATION_RETENTION_MS,
+    ...(options.partitions !== undefined ? { partitions: options.partitions } : {}),
+  });
+  const specs = (Object.keys(names) as TopicKey[])
+    .filter((key) => TOPIC_OWNERS[key] === owner)
+    .map((key) => all.find((s) => s.topic === names[key]) as TopicSpec);
+  if (TOPIC_OWNERS.usage === owner) {
+    specs.push(
+      usageTopicSpec(
+        `${options.prefix ?? ''}${USAGE_TOPIC_BASE_NAME}`,
+        options.partitions !== undefined ? { partitions: options.partitions } : {},
+      ),
+    );
+  }
+  return specs;
 }

@@ -1,4 +1,5 @@
 import { baseConfigShape, bool, ConfigError, csv, port, positiveInt, secret, urlString } from '@portico/core';
+import { kafkaTopicConfigShape } from '@portico/events';
 import { z } from 'zod';
 
 /** host:port,host:port (IPv6 in brackets); empty means unset. */
@@ -49,6 +50,7 @@ export const configSchema = z.object({
   REDIS_COMMAND_TIMEOUT_MS: positiveInt(250),
   KAFKA_BROKERS: csv('127.0.0.1:19092'),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
+  ...kafkaTopicConfigShape,
 
   /** Base URL the gateway uses to reach the key-manager (introspection, JWKS). */
   KEY_MANAGER_URL: urlString().default('http://127.0.0.1:8081'),

@@ -1,13 +1,14 @@
-import { baseConfigShape, bool, csv, port, positiveInt, secret, urlString } from '@portico/core';
+import { baseConfigShape, bool, ConfigError, csv, port, positiveInt, secret, urlString } from '@portico/core';
+import { DEFAULT_REVOCATION_RETENTION_MS, kafkaTopicConfigShape } from '@portico/events';
 import { z } from 'zod';
 import { validitySeconds } from './oidc/validity.ts';
 
 /** A TokenValidity: seconds, or negative for "never expires" (docs/adr/0010). */
 const validity = (fallback: number) => z.coerce.number().default(fallback).pipe(validitySeconds);
 
-/** Development defaults shared with the store's config; main.ts refuses them in production. */
-export const DEV_ADMIN_TOKEN = 'dev-key-manager-admin-token-change-me';
-export const DEV_PORTAL_SECRET = 'dev-portal-secret-change-me';
+/** Development defaults shared with the store's config; refused in production (assertProductionSecrets). */
+const DEV_ADMIN_TOKEN = 'dev-key-manager-admin-token-change-me';
+const DEV_PORTAL_SECRET = 'dev-portal-secret-change-me';
 
 /** Every environment variable the key-manager reads. The Helm chart sets exactly these. */
 export const configSchema = z.object({
@@ -20,6 +21,7 @@ export const configSchema = z.object({
   MONGO_DB: z.string().min(1).default('portico_key_manager'),
   KAFKA_BROKERS: csv('127.0.0.1:19092'),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
+  ...kafkaTopicConfigShape,
   /** Bearer credential of the admin API (the store). The dev default is refused in production. */
   KEY_MANAGER_ADMIN_TOKEN: secret(z.string().min(16).default(DEV_ADMIN_TOKEN)),
   /** Key of the HMAC-SHA256 that turns token values into stored ids. Required in production. */
@@ -77,8 +79,25 @@ export const configSchema = z.object({
   LOGIN_RATE_LIMIT_PER_IP: positiveInt(30),
   OUTBOX_POLL_MS: positiveInt(1000),
   OUTBOX_BATCH_SIZE: positiveInt(200),
-  /** Retention of the compacted revocation topic: at least the longest token lifetime. */
-  REVOCATION_TOPIC_RETENTION_MS: positiveInt(30 * 24 * 3600 * 1000),
+  /** Retention of the compacted revocation topic (the key-manager owns it): at least the longest token lifetime. */
+  REVOCATION_TOPIC_RETENTION_MS: positiveInt(DEFAULT_REVOCATION_RETENTION_MS),
 });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** Secrets that have development fallbacks must be real in production. */
+export function assertProductionSecrets(config: Config): void {
+  if (config.NODE_ENV !== 'production') return;
+  const problems: string[] = [];
+  if (!config.TOKEN_HASH_KEY) problems.push('TOKEN_HASH_KEY: required in production (got unset)');
+  if (!config.GATEWAY_CLIENT_SECRET)
+    problems.push('GATEWAY_CLIENT_SECRET: required in production (got unset)');
+  if (config.COOKIE_KEYS.length === 0) problems.push('COOKIE_KEYS: required in production (got unset)');
+  if (config.KEY_MANAGER_ADMIN_TOKEN === DEV_ADMIN_TOKEN) {
+    problems.push('KEY_MANAGER_ADMIN_TOKEN: the development default is not allowed in production');
+  }
+  if (config.PORTAL_CLIENT_SECRET === DEV_PORTAL_SECRET) {
+    problems.push('PORTAL_CLIENT_SECRET: the development default is not allowed in production');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+}

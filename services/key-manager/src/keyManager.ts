@@ -1,14 +1,19 @@
 /**
- * Builds the key-manager from its configuration and connections: stores, outbox and relay,
- * signing keys, the oidc-provider instance and the two express apps. main.ts (the composition
- * root) and the tests both use it, so they run the same wiring.
+ * Builds the key-manager from its configuration and its ports (MongoDB connection, event
+ * publisher, topic creation): the public app (OAuth/OIDC, login pages), the admin app (admin
+ * API, /metrics) and start/stop. main.ts passes the real ports, the tests the same real
+ * MongoDB and Kafka. Nothing here listens.
  */
 import { randomBytes } from 'node:crypto';
 import type { Logger, Metrics } from '@portico/core';
+import { ConfigError, mongoHealth } from '@portico/core';
 import type { EventPublisher } from '@portico/events';
-import type { mongo } from 'mongoose';
+import { OutboxRelay, topicNames } from '@portico/events';
+import type { Express } from 'express';
+import type { Connection } from 'mongoose';
 import type Provider from 'oidc-provider';
 import { adminRouter } from './admin/router.ts';
+import { createAdminApp, createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { createHasher } from './crypto/hashing.ts';
 import { parseKeyring, parsePartitionKeyrings } from './crypto/keyring.ts';
@@ -20,43 +25,48 @@ import { loadSigningKeys } from './oidc/signingKeys.ts';
 import { parseDomainValidity } from './oidc/validity.ts';
 import type { Outbox } from './outbox/outbox.ts';
 import { createOutbox } from './outbox/outbox.ts';
-import { OutboxRelay } from './outbox/relay.ts';
-import type { ClientStore } from './store/clients.ts';
+import { REVOCATION_OUTBOX_GAUGES, revocationOutboxSource } from './outbox/relay.ts';
 import { createClientStore, staticClient } from './store/clients.ts';
 import { createAdapterFactory, ensureAdapterIndexes } from './store/oidcAdapter.ts';
-import { TokenCache } from './store/token-cache.ts';
-import { normalizeDomain, Partitions, PRIMARY, parseUserName } from './users/domains.ts';
+import { TokenCache } from './store/tokenCache.ts';
+import { bootstrapUsers } from './users/bootstrap.ts';
+import { normalizeDomain, Partitions, PRIMARY } from './users/domains.ts';
 import type { UserStore } from './users/userStore.ts';
-import { createUserStore, ROLES } from './users/userStore.ts';
+import { createUserStore } from './users/userStore.ts';
 
-/** A fixed development key; main.ts refuses to start without a real one in production. */
+/** A fixed development key; assertProductionSecrets refuses to start without a real one in production. */
 const DEV_HASH_KEY = 'portico-dev-token-hash-key-do-not-use-in-production';
 
-export interface KeyManagerParts {
+export interface KeyManagerPorts {
+  conn: Connection;
+  publisher: Pick<EventPublisher, 'publish'>;
+  /**
+   * Creates (or checks) the topics the key-manager owns; tried at start, then retried by the
+   * relay until it works. A ConfigError (a replication the cluster cannot hold) stops the start.
+   */
+  ensureTopics?: () => Promise<unknown>;
+  logger: Logger;
+  metrics: Metrics;
+  /** True once shutdown has begun (/readyz answers 503). */
+  isDraining?: () => boolean;
+}
+
+export interface KeyManager {
+  /** OAuth/OIDC endpoints and login pages (PORT). */
+  app: Express;
+  /** Admin API (the store's service credential) and /metrics (ADMIN_PORT). */
+  adminApp: Express;
+  /** BOOTSTRAP_USERS, the owned topics (when Kafka answers), then the outbox relay. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  // Reached by tests to look at stored state and drive background work.
   provider: Provider;
-  clients: ClientStore;
   users: UserStore;
   outbox: Outbox;
   relay: OutboxRelay;
-  partitions: Partitions;
-  domains: ReadonlySet<string>;
-  admin: ReturnType<typeof adminRouter>;
-  interactions: ReturnType<typeof interactionsRouter>;
 }
 
-export interface BuildOptions {
-  config: Config;
-  db: mongo.Db;
-  publisher: Pick<EventPublisher, 'publish'>;
-  /** Creates the revocation topic if needed; retried by the relay until it works. */
-  ensureTopics?: () => Promise<void>;
-  revocationsTopic: string;
-  clientsTopic: string;
-  logger: Logger;
-  metrics: Metrics;
-}
-
-export function configuredDomains(config: Config): Set<string> {
+function configuredDomains(config: Config): Set<string> {
   const domains = new Set([PRIMARY]);
   for (const raw of config.USER_STORE_DOMAINS) {
     const d = normalizeDomain(raw);
@@ -66,8 +76,11 @@ export function configuredDomains(config: Config): Set<string> {
   return domains;
 }
 
-export async function buildKeyManager(options: BuildOptions): Promise<KeyManagerParts> {
-  const { config, db, logger, metrics } = options;
+export async function buildKeyManager(config: Config, ports: KeyManagerPorts): Promise<KeyManager> {
+  const { logger, metrics } = ports;
+  const db = ports.conn.db;
+  if (!db) throw new Error('mongo connection has no database');
+  const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   const hashKey = config.TOKEN_HASH_KEY ?? DEV_HASH_KEY;
   const hasher = createHasher(hashKey);
   const keyring = parseKeyring(config.PERSISTENCE_ENCRYPTION_KEYS);
@@ -167,43 +180,53 @@ export async function buildKeyManager(options: BuildOptions): Promise<KeyManager
   registerPasswordGrant(provider, { users, domains, audience: config.ACCESS_TOKEN_AUDIENCE });
   installHooks({ provider, outbox, jwks, gatewayClientId: config.GATEWAY_CLIENT_ID, logger, metrics });
 
-  let topicsReady = options.ensureTopics === undefined;
+  let topicsReady = ports.ensureTopics === undefined;
   const publisher: Pick<EventPublisher, 'publish'> = {
     publish: async (topic, events) => {
-      if (!topicsReady && options.ensureTopics) {
-        await options.ensureTopics();
+      if (!topicsReady && ports.ensureTopics) {
+        await ports.ensureTopics();
         topicsReady = true;
       }
       try {
-        await options.publisher.publish(topic, events);
+        await ports.publisher.publish(topic, events);
       } catch (err) {
-        topicsReady = options.ensureTopics === undefined; // the topic may have gone: check again
+        topicsReady = ports.ensureTopics === undefined; // the topic may have gone: check again
         throw err;
       }
     },
   };
   const relay = new OutboxRelay({
-    outbox,
-    publisher,
-    topic: options.revocationsTopic,
-    clientsTopic: options.clientsTopic,
+    source: revocationOutboxSource({
+      outbox,
+      publisher,
+      topic: topics.revocations,
+      clientsTopic: topics.clients,
+      metrics,
+      batchSize: config.OUTBOX_BATCH_SIZE,
+      expandAll: async () => ({ clientIds: await clients.allIds(), domains: [...domains] }),
+    }),
+    logger,
+    pollMs: config.OUTBOX_POLL_MS,
+    gauges: { metrics, ...REVOCATION_OUTBOX_GAUGES },
+  });
+  outbox.onWrite(() => relay.kick());
+
+  const services = {
     logger,
     metrics,
-    pollMs: config.OUTBOX_POLL_MS,
-    batchSize: config.OUTBOX_BATCH_SIZE,
-    expandAll: async () => ({ clientIds: await clients.allIds(), domains: [...domains] }),
-  });
-
-  await bootstrapUsers(config.BOOTSTRAP_USERS, users, domains, logger);
-
-  return {
+    // Kafka is not a readiness dependency: revocations queue in the outbox while it is down.
+    readiness: [mongoHealth(ports.conn)],
+    isDraining: ports.isDraining,
     provider,
-    clients,
-    users,
-    outbox,
-    relay,
-    partitions,
-    domains,
+    issuer: config.ISSUER,
+    interactions: interactionsRouter({
+      provider,
+      users,
+      domains,
+      logger,
+      loginsPerIp: config.LOGIN_RATE_LIMIT_PER_IP,
+      basePath: new URL(config.ISSUER).pathname.replace(/\/$/, ''),
+    }),
     admin: adminRouter({
       adminToken: config.KEY_MANAGER_ADMIN_TOKEN,
       clients,
@@ -216,42 +239,36 @@ export async function buildKeyManager(options: BuildOptions): Promise<KeyManager
       bodyLimitBytes: config.BODY_LIMIT_BYTES,
       logger,
     }),
-    interactions: interactionsRouter({
-      provider,
-      users,
-      domains,
-      logger,
-      loginsPerIp: config.LOGIN_RATE_LIMIT_PER_IP,
-      basePath: new URL(config.ISSUER).pathname.replace(/\/$/, ''),
-    }),
+    bodyLimitBytes: config.BODY_LIMIT_BYTES,
+    rateLimits: { perIp: config.TOKEN_RATE_LIMIT_PER_IP, perClient: config.TOKEN_RATE_LIMIT_PER_CLIENT },
   };
-}
 
-/**
- * BOOTSTRAP_USERS=`PRIMARY/admin:changeit:admin|developer;PRIMARY/alice:secret123:developer`
- * creates the users that do not exist yet (demo data for `make up`); existing users are kept.
- */
-export async function bootstrapUsers(
-  spec: string,
-  users: UserStore,
-  domains: ReadonlySet<string>,
-  logger: Logger,
-): Promise<void> {
-  for (const entry of spec
-    .split(';')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
-    const [rawName = '', password = '', rawRoles = 'developer'] = entry.split(':');
-    const name = parseUserName(rawName, domains);
-    const roles = rawRoles.split('|').filter((r) => (ROLES as readonly string[]).includes(r));
-    if (!name || password.length < 8)
-      throw new Error(`BOOTSTRAP_USERS: bad entry for ${JSON.stringify(rawName)}`);
-    if (await users.get(name.canonical)) continue;
-    try {
-      await users.create(name, { password, enabled: true, roles });
-      logger.info({ user: name.canonical, roles }, 'bootstrap user created');
-    } catch (err) {
-      if ((err as { code?: unknown }).code !== 11000) throw err;
-    }
-  }
+  return {
+    app: createApp(services),
+    adminApp: createAdminApp(services),
+    provider,
+    users,
+    outbox,
+    relay,
+    async start() {
+      await bootstrapUsers(config.BOOTSTRAP_USERS, users, domains, logger);
+      if (ports.ensureTopics) {
+        // Kafka may be down at start-up: revocations are still accepted (outbox) and the relay
+        // creates the topics when it first reaches Kafka. A wrong setting is not retried.
+        await ports.ensureTopics().then(
+          () => {
+            topicsReady = true;
+          },
+          (err: unknown) => {
+            if (err instanceof ConfigError) throw err;
+            logger.warn({ err: (err as Error).message }, 'cannot ensure topics yet');
+          },
+        );
+      }
+      relay.start();
+    },
+    async stop() {
+      await relay.stop();
+    },
+  };
 }

@@ -8,13 +8,12 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '@portico/core';
 import { connectMongo, createMetrics, loadConfig } from '@portico/core';
 import type { EventPublisher } from '@portico/events';
-import { EventBus, topicNames, topicSpecs } from '@portico/events';
+import { EventBus, ownedTopicSpecs, replicationOf, topicNames } from '@portico/events';
 import { testLogger, uniqueName } from '@portico/testing';
 import type { Connection } from 'mongoose';
-import { createAdminApp, createApp } from '../src/app.ts';
 import type { Config } from '../src/config.ts';
 import { configSchema } from '../src/config.ts';
-import type { KeyManagerParts } from '../src/keyManager.ts';
+import type { KeyManager } from '../src/keyManager.ts';
 import { buildKeyManager } from '../src/keyManager.ts';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
@@ -28,7 +27,7 @@ export interface Running {
   issuer: string;
   admin: string;
   config: Config;
-  km: KeyManagerParts;
+  km: KeyManager;
   mongo: Connection;
   bus: EventBus;
   topic: string;
@@ -47,6 +46,7 @@ export async function startKeyManager(
   env: Record<string, string> = {},
   options: {
     brokers?: string[];
+    /** false: build only, no start (the outbox tests drive the relay themselves). */
     startRelay?: boolean;
     keepDb?: boolean;
     logger?: Logger;
@@ -80,8 +80,6 @@ export async function startKeyManager(
   const logger = options.logger ?? testLogger('key-manager');
   const metrics = createMetrics('key-manager');
   const mongo = await connectMongo({ url: config.MONGO_URL, dbName: config.MONGO_DB, logger });
-  const db = mongo.db;
-  if (!db) throw new Error('no db');
   const bus = new EventBus({
     brokers: config.KAFKA_BROKERS,
     clientId: 'km-test',
@@ -92,9 +90,8 @@ export async function startKeyManager(
   });
   const topics = topicNames(config.KAFKA_TOPIC_PREFIX);
   let publisher: EventPublisher | undefined;
-  const km = await buildKeyManager({
-    config,
-    db,
+  const km = await buildKeyManager(config, {
+    conn: mongo,
     publisher: {
       publish: async (topic, events) => {
         publisher ??= await bus.publisher();
@@ -102,32 +99,30 @@ export async function startKeyManager(
       },
     },
     ensureTopics: () =>
-      bus.ensureTopics(topicSpecs(topics, { revocationRetentionMs: 3600_000, partitions: 1 })),
-    revocationsTopic: topics.revocations,
-    clientsTopic: topics.clients,
+      bus.ensureTopics(
+        ownedTopicSpecs('key-manager', {
+          prefix: config.KAFKA_TOPIC_PREFIX,
+          revocationRetentionMs: 3600_000,
+          partitions: 1,
+        }),
+        { replication: replicationOf(config), metrics },
+      ),
     logger,
     metrics,
-  }).catch(async (err: unknown) => {
-    pub.server.close();
-    adm.server.close();
-    await db.dropDatabase().catch(() => undefined);
-    await mongo.close();
-    throw err;
-  });
-  if (options.startRelay !== false) km.relay.start();
-  const services = {
-    logger,
-    metrics,
-    readiness: [],
-    provider: km.provider,
-    issuer,
-    interactions: km.interactions,
-    admin: km.admin,
-    bodyLimitBytes: config.BODY_LIMIT_BYTES,
-    rateLimits: { perIp: config.TOKEN_RATE_LIMIT_PER_IP, perClient: config.TOKEN_RATE_LIMIT_PER_CLIENT },
-  };
-  pub.server.on('request', createApp(services));
-  adm.server.on('request', createAdminApp(services));
+  })
+    .then(async (built) => {
+      if (options.startRelay !== false) await built.start();
+      return built;
+    })
+    .catch(async (err: unknown) => {
+      pub.server.close();
+      adm.server.close();
+      await mongo.db?.dropDatabase().catch(() => undefined);
+      await mongo.close();
+      throw err;
+    });
+  pub.server.on('request', km.app);
+  adm.server.on('request', km.adminApp);
   const admin = `http://127.0.0.1:${adm.port}`;
   return {
     issuer,
@@ -144,13 +139,13 @@ export async function startKeyManager(
         ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
       }),
     async close() {
-      await km.relay.stop();
+      await km.stop();
       pub.server.closeAllConnections();
       adm.server.closeAllConnections();
       await new Promise((r) => pub.server.close(r));
       await new Promise((r) => adm.server.close(r));
       await publisher?.close();
-      if (!options.keepDb) await db.dropDatabase().catch(() => undefined);
+      if (!options.keepDb) await mongo.db?.dropDatabase().catch(() => undefined);
       await bus
         .admin((a) => a.deleteTopics({ topics: Object.values(topics), timeout: 5000 }))
         .catch(() => undefined);

@@ -1,6 +1,7 @@
 import type { TokenValidityBounds } from '@portico/contracts';
 import { MAX_VALIDITY_SECONDS } from '@portico/contracts';
 import { baseConfigShape, bool, ConfigError, csv, port, positiveInt, secret, urlString } from '@portico/core';
+import { kafkaTopicConfigShape } from '@portico/events';
 import { z } from 'zod';
 
 /** Every environment variable the store reads. The Helm chart sets exactly these. */
@@ -15,6 +16,7 @@ export const configSchema = z.object({
   MONGO_DB: z.string().min(1).default('portico_store'),
   KAFKA_BROKERS: csv('127.0.0.1:19092'),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
+  ...kafkaTopicConfigShape,
   /** How often the outbox relay looks for unpublished events (it is also woken by each write). */
   OUTBOX_RELAY_INTERVAL_MS: positiveInt(1000),
   /** Key-manager public base URL = its issuer (OIDC discovery, introspection). */

@@ -1,6 +1,6 @@
 /** The store process: configuration, the real ports, listening, signals (runService). */
-import { connectMongo, listen, runService } from '@portico/core';
-import { EventBus, topicNames, topicSpecs } from '@portico/events';
+import { ConfigError, connectMongo, listen, runService } from '@portico/core';
+import { EventBus, ownedTopicSpecs, replicationOf } from '@portico/events';
 import { assertProductionReady, configSchema } from './config.ts';
 import { kafkaOffsetReader } from './domain/read-model.ts';
 import { OidcIdentityProvider } from './identity/oidc.ts';
@@ -13,12 +13,17 @@ await runService('store', configSchema, async ({ config, logger, metrics, lifecy
   lifecycle.onStop('mongo', () => mongo.close());
 
   const bus = new EventBus({ brokers: config.KAFKA_BROKERS, clientId: 'portico-store', logger });
-  // Kafka may be down at start-up: the API still serves and the outbox relay catches up later.
+  // Only the topics the store owns (docs/adr/0066). Kafka may be down at start-up: the API still
+  // serves and the outbox relay catches up later; a replication the cluster cannot hold stops here.
   await bus
-    .ensureTopics(
-      topicSpecs(topicNames(config.KAFKA_TOPIC_PREFIX), { revocationRetentionMs: 30 * 24 * 3600 * 1000 }),
-    )
-    .catch((err) => logger.warn({ err: (err as Error).message }, 'cannot ensure topics yet'));
+    .ensureTopics(ownedTopicSpecs('store', { prefix: config.KAFKA_TOPIC_PREFIX }), {
+      replication: replicationOf(config),
+      metrics,
+    })
+    .catch((err) => {
+      if (err instanceof ConfigError) throw err;
+      logger.warn({ err: (err as Error).message }, 'cannot ensure topics yet');
+    });
   const publisher = await bus.publisher();
   lifecycle.onStop('kafka-publisher', () => publisher.close());
 

@@ -6,9 +6,9 @@
  * ones. Nothing here listens.
  */
 import type { Logger, Metrics } from '@portico/core';
-import { createHttpApp, mongoHealth, promClient } from '@portico/core';
+import { createHttpApp, mongoHealth } from '@portico/core';
 import type { EventBus, EventPublisher } from '@portico/events';
-import { topicNames, usageTopicName } from '@portico/events';
+import { OutboxRelay, topicNames, usageTopicName } from '@portico/events';
 import type { Express } from 'express';
 import express from 'express';
 import type { Connection, Model } from 'mongoose';
@@ -39,7 +39,7 @@ import type { IdentityProvider } from './identity/port.ts';
 import { SessionStore } from './identity/sessions.ts';
 import type { KeyManagerClient } from './keymanager/port.ts';
 import type { EntityBase } from './outbox/entity-store.ts';
-import { OutboxRelay } from './outbox/relay.ts';
+import { entityOutboxSource } from './outbox/relay.ts';
 import { portalOptions, portalStatic } from './portal-static.ts';
 import type { UsageFollower } from './usage/follow.ts';
 import { followUsage } from './usage/follow.ts';
@@ -109,25 +109,37 @@ export function buildStore(config: Config, ports: StorePorts): Store {
 
   let lastHousekeeping = 0;
   const theRelay = new OutboxRelay({
-    models: [models.apis, models.tiers, models.applications, models.subscriptions] as unknown as Array<
-      Model<EntityBase>
-    >,
-    publisher: ports.publisher,
-    topics,
+    source: entityOutboxSource({
+      models: [models.apis, models.tiers, models.applications, models.subscriptions] as unknown as Array<
+        Model<EntityBase>
+      >,
+      publisher: ports.publisher,
+      topics,
+      // Slower housekeeping rides on the relay's schedule: finish interrupted deletions, sweep sessions.
+      afterPass: async () => {
+        if (Date.now() - lastHousekeeping < 10_000) return;
+        lastHousekeeping = Date.now();
+        await applications
+          .reconcile()
+          .catch((err) => logger.debug({ err: (err as Error).message }, 'reconcile deferred'));
+        await sessions.sweep().catch(() => undefined);
+      },
+    }),
     logger,
-    intervalMs: config.OUTBOX_RELAY_INTERVAL_MS,
-    // Slower housekeeping rides on the relay's timer: finish interrupted deletions, sweep sessions.
-    onTick: async () => {
-      if (Date.now() - lastHousekeeping < 10_000) return;
-      lastHousekeeping = Date.now();
-      await applications
-        .reconcile()
-        .catch((err) => logger.debug({ err: (err as Error).message }, 'reconcile deferred'));
-      await sessions.sweep().catch(() => undefined);
+    pollMs: config.OUTBOX_RELAY_INTERVAL_MS,
+    gauges: {
+      metrics,
+      pending: {
+        name: 'store_outbox_pending_events',
+        help: 'Entity events written but not yet published to Kafka',
+      },
+      oldestAge: {
+        name: 'store_outbox_oldest_age_seconds',
+        help: 'Age of the oldest unpublished entity event',
+      },
     },
   });
   relay = theRelay;
-  registerOutboxMetrics(metrics, theRelay);
 
   const reloadCatalog = config.CATALOG_FILE
     ? async () => catalog.applyCatalog(await readCatalogFile(config.CATALOG_FILE))
@@ -212,29 +224,4 @@ export function buildStore(config: Config, ports: StorePorts): Store {
       await theRelay.stop();
     },
   };
-}
-
-function registerOutboxMetrics(metrics: Metrics, relay: OutboxRelay): void {
-  if (metrics.registry.getSingleMetric('store_outbox_pending_events')) return;
-  let last = { pending: 0, oldestAgeSeconds: 0 };
-  const refresh = async () => {
-    last = await relay.stats().catch(() => last);
-  };
-  new promClient.Gauge({
-    name: 'store_outbox_pending_events',
-    help: 'Entity events written but not yet published to Kafka',
-    registers: [metrics.registry],
-    async collect() {
-      await refresh();
-      this.set(last.pending);
-    },
-  });
-  new promClient.Gauge({
-    name: 'store_outbox_oldest_age_seconds',
-    help: 'Age of the oldest unpublished entity event',
-    registers: [metrics.registry],
-    collect() {
-      this.set(last.oldestAgeSeconds);
-    },
-  });
 }

@@ -1,13 +1,18 @@
 /** Usage reporting from the gateway config: its own Kafka producer, the topic it owns, the reporter. */
 import type { Logger, Metrics } from '@portico/core';
-import { EventBus, usageTopicName, usageTopicSpec } from '@portico/events';
+import { EventBus, ownedTopicSpecs, replicationOf, usageTopicName } from '@portico/events';
 import type { Config } from '../config.ts';
 import { createUsageMetrics } from './metrics.ts';
 import { UsageReporter } from './reporter.ts';
 
 type AnalyticsConfig = Pick<
   Config,
-  'KAFKA_BROKERS' | 'KAFKA_TOPIC_PREFIX' | 'ANALYTICS_FLUSH_INTERVAL_MS' | 'ANALYTICS_MAX_PENDING_BATCHES'
+  | 'KAFKA_BROKERS'
+  | 'KAFKA_TOPIC_PREFIX'
+  | 'KAFKA_REPLICATION_FACTOR'
+  | 'KAFKA_MIN_INSYNC_REPLICAS'
+  | 'ANALYTICS_FLUSH_INTERVAL_MS'
+  | 'ANALYTICS_MAX_PENDING_BATCHES'
 >;
 
 export async function startUsageReporter(
@@ -31,7 +36,12 @@ export async function startUsageReporter(
     windowMs: config.ANALYTICS_FLUSH_INTERVAL_MS,
     maxPendingBatches: config.ANALYTICS_MAX_PENDING_BATCHES,
     publisher: await bus.publisher(),
-    ensureTopic: () => bus.ensureTopics([usageTopicSpec(topic)]),
+    ensureTopic: async () => {
+      await bus.ensureTopics(ownedTopicSpecs('gateway', { prefix: config.KAFKA_TOPIC_PREFIX }), {
+        replication: replicationOf(config),
+        metrics: deps.metrics,
+      });
+    },
     metrics: createUsageMetrics(deps.metrics),
     logger: deps.logger,
   });

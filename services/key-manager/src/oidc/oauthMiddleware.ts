@@ -12,7 +12,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import express from 'express';
 
-export function oauthError(res: Response, status: number, error: string, description: string): void {
+function oauthError(res: Response, status: number, error: string, description: string): void {
   res.status(status).setHeader('cache-control', 'no-store');
   res.json({ error, error_description: description });
 }

@@ -9,7 +9,7 @@ export const STYLESHEET = `body{font-family:system-ui,sans-serif;max-width:26rem
 h1{font-size:1.4rem}label{display:block;margin:.8rem 0 .2rem}input{width:100%;padding:.5rem;box-sizing:border-box}
 button{margin-top:1rem;padding:.5rem 1.2rem}.error{color:#a40000}.muted{color:#5a6270;font-size:.9rem}ul{padding-left:1.2rem}`;
 
-export function escapeHtml(value: unknown): string {
+function escapeHtml(value: unknown): string {
   return String(value ?? '')
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')

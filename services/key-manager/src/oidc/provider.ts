@@ -97,7 +97,7 @@ function clientMeta(client: ClientLike): Record<string, unknown> {
 }
 
 /** API scopes the client may receive on the gateway resource ('default' always). */
-export function resourceScopes(client: ClientLike): string {
+function resourceScopes(client: ClientLike): string {
   const raw = clientMeta(client)['api_scopes'];
   const api = Array.isArray(raw) ? raw.filter((s): s is string => typeof s === 'string') : [];
   return [...new Set(['default', ...api])].join(' ');

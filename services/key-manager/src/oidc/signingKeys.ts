@@ -22,7 +22,7 @@ interface KeyDoc {
 const DOC_ID = 'current';
 const AAD = 'signing_keys|current';
 
-export function selfSignedCertificate(privatePem: string, kid: string, issuer: string): string {
+function selfSignedCertificate(privatePem: string, kid: string, issuer: string): string {
   const privateKey = forge.pki.privateKeyFromPem(privatePem) as forge.pki.rsa.PrivateKey;
   const cert = forge.pki.createCertificate();
   cert.publicKey = forge.pki.setRsaPublicKey(privateKey.n, privateKey.e);
@@ -40,7 +40,7 @@ export function selfSignedCertificate(privatePem: string, kid: string, issuer: s
   return forge.util.encode64(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes());
 }
 
-export function generateSigningJwks(issuer: string): { keys: JWK[] } {
+function generateSigningJwks(issuer: string): { keys: JWK[] } {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = randomUUID();
   const jwk = privateKey.export({ format: 'jwk' }) as JWK;

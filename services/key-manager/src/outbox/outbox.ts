@@ -68,7 +68,7 @@ export interface Outbox {
   onWrite(listener: () => void): void;
 }
 
-export const OUTBOX_COLLECTION = 'revocation_outbox';
+const OUTBOX_COLLECTION = 'revocation_outbox';
 
 export async function createOutbox(db: Db): Promise<Outbox> {
   const col: Collection<OutboxDoc> = db.collection<OutboxDoc>(OUTBOX_COLLECTION);

@@ -18,7 +18,7 @@
  * - `consume` is one atomic conditional update: of concurrent uses of one refresh token or code,
  *   exactly one wins; the others count as reuse (the grant is revoked, `invalid_grant`).
  * - Ending a token writes its revocation outbox record first (outbox.ts), then deletes.
- * - Read cache (`TokenCache`): the records of access tokens (AccessToken, ClientCredentials) this
+ * - Read cache (`TokenCache`, tokenCache.ts): the records of access tokens (AccessToken, ClientCredentials) this
  *   process wrote itself are kept for a while, so introspecting them needs no token lookup. Records
  *   read from the database are not cached (another replica's token, or a record changed in the
  *   database, is always read fresh). Only the stored record is cached: expiry and the revocation
@@ -38,7 +38,7 @@ import { isNeverToken } from '../oidc/validity.ts';
 import type { Outbox } from '../outbox/outbox.ts';
 import type { Partitions } from '../users/domains.ts';
 import { domainOfSubject } from '../users/domains.ts';
-import type { TokenCache, TokenDoc } from './token-cache.ts';
+import type { TokenCache, TokenDoc } from './tokenCache.ts';
 
 type Db = mongo.Db;
 
@@ -75,13 +75,13 @@ function isLive(doc: TokenDoc, now = Date.now()): boolean {
   return doc.expiresAt instanceof Date && doc.expiresAt.getTime() > now;
 }
 
-export function collectionName(model: string, partition?: string): string {
+function collectionName(model: string, partition?: string): string {
   const snake = model.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
   return partition ? `oidc_${snake}__${partition}` : `oidc_${snake}`;
 }
 
 /** Every token collection, all partitions: for bulk operations and tests. */
-export function tokenCollections(partitions: Partitions): string[] {
+function tokenCollections(partitions: Partitions): string[] {
   const names: string[] = [];
   for (const model of TOKEN_MODELS) {
     names.push(collectionName(model));

@@ -12,7 +12,7 @@ export const PRIMARY = 'PRIMARY';
 const DOMAIN = /^[A-Z0-9][A-Z0-9._-]{0,252}$/;
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._@+-]{0,127}$/;
 const PARTITION = /^[A-Za-z0-9]{1,16}$/;
-export const PARTITION_SEPARATOR = '~';
+const PARTITION_SEPARATOR = '~';
 
 export function normalizeDomain(raw: string): string | undefined {
   const d = raw.trim().toUpperCase();
@@ -34,10 +34,6 @@ export function parseUserName(raw: string, domains: ReadonlySet<string>): UserNa
   const name = slash === -1 ? raw : raw.slice(slash + 1);
   if (!domain || !domains.has(domain) || !NAME.test(name)) return undefined;
   return { domain, name, canonical: `${domain}/${name}` };
-}
-
-export function isValidUserName(name: string): boolean {
-  return NAME.test(name);
 }
 
 export function domainOfSubject(subject: string | undefined): string | undefined {

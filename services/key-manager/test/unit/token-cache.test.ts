@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { TokenDoc } from '../../src/store/token-cache.ts';
-import { TokenCache } from '../../src/store/token-cache.ts';
+import type { TokenDoc } from '../../src/store/tokenCache.ts';
+import { TokenCache } from '../../src/store/tokenCache.ts';
 
 const doc = (id: string, grantId?: string): TokenDoc => ({
   _id: id,

@@ -1,7 +1,4 @@
-/**
- * The stored token record and the read cache of recent access-token records (the adapter's
- * header in oidcAdapter.ts says what may be cached and why).
- */
+/** The stored token record and the read cache of recent access tokens (rules: oidcAdapter.ts header). */
 import type { Sealed } from '../crypto/keyring.ts';
 
 export interface TokenDoc {
@@ -18,7 +15,7 @@ export interface TokenDoc {
   iatMs: number;
 }
 
-/** Stored records of recent access tokens by stored id (see the header). */
+/** Stored records of recent access tokens by stored id (see the oidcAdapter.ts header). */
 export class TokenCache {
   private readonly entries = new Map<
     string,
