@@ -92,6 +92,15 @@ apis:
           get:
             summary: Search posts as an Atom feed
             parameters: [{ name: q, in: query, required: true, schema: { type: string } }]
+  # No token needed (WSO2 API Manager's auth type None): rate-limited per client address.
+  - name: Public Search
+    version: 1.0.0
+    context: /public-search/1.0.0
+    description: The same search, open to anyone without a token (every resource's auth type is None).
+    productionUrl: $UPSTREAM_URL/production
+    lifecycle: PUBLISHED
+    openResources:
+      - { method: GET, path: /* }
 EOT
 }
 

@@ -16,9 +16,10 @@ export async function clientToken(stack: Stack, clientId: string, secret: string
   return body.access_token;
 }
 
-export async function status(url: string, token: string): Promise<number> {
+/** The status of a GET, with the token as Bearer (none: an anonymous call). */
+export async function status(url: string, token: string | undefined): Promise<number> {
   const res = await fetch(url, {
-    headers: { authorization: `Bearer ${token}` },
+    headers: token ? { authorization: `Bearer ${token}` } : {},
     signal: AbortSignal.timeout(5000),
   });
   await res.body?.cancel();
@@ -26,7 +27,7 @@ export async function status(url: string, token: string): Promise<number> {
 }
 
 /** Polls until the gateway answers 200 (a new application reaches the read model through Kafka). */
-export async function accepted(url: string, token: string): Promise<void> {
+export async function accepted(url: string, token: string | undefined): Promise<void> {
   let last = 0;
   for (const deadline = Date.now() + 30_000; Date.now() < deadline; ) {
     last = await status(url, token);
