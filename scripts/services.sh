@@ -7,6 +7,8 @@
 #   scripts/services.sh status              exit 0 when all answer /readyz
 #   scripts/services.sh env                 print the URLs of this stack (KEY=value lines)
 # Names: demo-upstream key-manager store gateway-1 gateway-2 (default: all, in that order).
+# PORTICO_REPLICAS=2 runs two key-managers and two stores (key-manager-2, store-2) behind a local
+# nginx (lb) that listens on their usual ports, so every client keeps one address (ADR 0067).
 #
 # Ports: key-manager 8081 (admin 8091), store 8082 (admin 9082), gateways 8080 and 8180 (admin 9080, 9180),
 # demo upstream 8085.
@@ -28,6 +30,10 @@ CATALOG="$RUN/demo-catalog.yaml"
 KM_URL="http://127.0.0.1:$KM_PORT" STORE_URL_="http://127.0.0.1:$STORE_PORT"
 UPSTREAM_URL="http://127.0.0.1:$UPSTREAM_PORT"
 
+REPLICAS="${PORTICO_REPLICAS:-1}"
+[[ "$REPLICAS" =~ ^[12]$ ]] || die "PORTICO_REPLICAS must be 1 or 2 (got $REPLICAS)"
+LB_CONF="$RUN/lb-nginx.conf"
+
 # name -> "workdir|command"
 declare -A CMD=(
   [demo-upstream]="$ROOT|node e2e/src/demo-upstream.ts $UPSTREAM_PORT"
@@ -44,6 +50,50 @@ declare -A READY=(
   [gateway-1]="http://127.0.0.1:${GW_ADMIN_PORTS[0]}/readyz"
   [gateway-2]="http://127.0.0.1:${GW_ADMIN_PORTS[1]}/readyz"
 )
+# Replica r of the key-manager / store listens on its usual port + 100 * (r + 1); the lb on the usual one.
+replica_port() { # base replica(1|2)
+  echo $(($1 + 100 * ($2 + 1)))
+}
+if [ "$REPLICAS" = 2 ]; then
+  CMD[key-manager-2]="${CMD[key-manager]}"
+  CMD[store-2]="${CMD[store]}"
+  CMD[lb]="$RUN|nginx -p $RUN -c $LB_CONF"
+  ORDER=(demo-upstream key-manager key-manager-2 lb store store-2 gateway-1 gateway-2)
+  READY[key-manager]="http://127.0.0.1:$(replica_port "$KM_PORT" 1)/readyz"
+  READY[key-manager-2]="http://127.0.0.1:$(replica_port "$KM_PORT" 2)/readyz"
+  READY[store]="http://127.0.0.1:$(replica_port "$STORE_PORT" 1)/readyz"
+  READY[store-2]="http://127.0.0.1:$(replica_port "$STORE_PORT" 2)/readyz"
+  READY[lb]="$KM_URL/healthz"
+fi
+
+# One address for the replicas: the key-manager (public and admin) and the store. A replica that
+# refuses connections is skipped; requests already sent to a killed one fail (not retried for
+# POST: nginx's default, since they may have been applied).
+write_lb_conf() {
+  [ "$REPLICAS" = 2 ] || return 0
+  command -v nginx >/dev/null || PATH="$PATH:/usr/sbin"
+  command -v nginx >/dev/null || die "PORTICO_REPLICAS=2 needs nginx (scripts/setup-infra.sh installs Debian's nginx-light)"
+  local up
+  up() { # name base
+    printf '  upstream %s { server 127.0.0.1:%s max_fails=1 fail_timeout=2s; server 127.0.0.1:%s max_fails=1 fail_timeout=2s; keepalive 16; }\n' \
+      "$1" "$(replica_port "$2" 1)" "$(replica_port "$2" 2)"
+  }
+  local server
+  server() { # port upstream
+    printf '  server { listen 127.0.0.1:%s; location / { proxy_pass http://%s; proxy_http_version 1.1; proxy_set_header Connection ""; proxy_set_header Host $http_host; proxy_set_header X-Forwarded-For $remote_addr; proxy_connect_timeout 1s; proxy_next_upstream error timeout http_502 http_503; } }\n' "$1" "$2"
+  }
+  {
+    echo "# Written by scripts/services.sh (PORTICO_REPLICAS=2): the local load balancer."
+    echo "daemon off; worker_processes 1; pid $PIDS/lb-nginx.pid; error_log $LOGS/lb-error.log warn;"
+    echo "events { worker_connections 1024; }"
+    echo "http {"
+    echo "  access_log off; client_body_temp_path $RUN/lb-tmp; proxy_temp_path $RUN/lb-tmp;"
+    up km "$KM_PORT"; up km_admin "$KM_ADMIN_PORT"; up store "$STORE_PORT"
+    server "$KM_PORT" km; server "$KM_ADMIN_PORT" km_admin; server "$STORE_PORT" store
+    echo "}"
+  } >"$LB_CONF"
+  mkdir -p "$RUN/lb-tmp"
+}
 
 rand() { head -c "${1:-32}" /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
 
@@ -110,15 +160,23 @@ service_env() { # name
   eval "$("$ROOT/scripts/infra.sh" env)"
   set -a; source "$SECRETS"; set +a
   export LOG_LEVEL="${LOG_LEVEL:-info}" NODE_ENV=development
+  local replica=0
+  case "$name" in key-manager | store) [ "$REPLICAS" = 2 ] && replica=1 ;; *-2) replica=2 ;; esac
   case "$name" in
-    key-manager)
+    key-manager*)
       export PORT="$KM_PORT" ADMIN_PORT="$KM_ADMIN_PORT" ISSUER="$KM_URL"
+      if [ "$replica" != 0 ]; then
+        PORT="$(replica_port "$KM_PORT" "$replica")" ADMIN_PORT="$(replica_port "$KM_ADMIN_PORT" "$replica")"
+      fi
       export PORTAL_REDIRECT_URIS="$STORE_URL_/auth/callback" PORTAL_POST_LOGOUT_REDIRECT_URIS="$STORE_URL_/"
       export OUTBOX_POLL_MS="${OUTBOX_POLL_MS:-200}"
       export BOOTSTRAP_USERS="PRIMARY/admin:$DEMO_ADMIN_PASSWORD:admin|developer;PRIMARY/demo-developer:$DEMO_DEVELOPER_PASSWORD:developer;PRIMARY/demo-user:$DEMO_USER_PASSWORD:"
       ;;
-    store)
+    store*)
       export PORT="$STORE_PORT" ADMIN_PORT="$STORE_ADMIN_PORT" PUBLIC_URL="$STORE_URL_" CATALOG_FILE="$CATALOG"
+      if [ "$replica" != 0 ]; then
+        PORT="$(replica_port "$STORE_PORT" "$replica")" ADMIN_PORT="$(replica_port "$STORE_ADMIN_PORT" "$replica")"
+      fi
       export KEY_MANAGER_URL="$KM_URL" KEY_MANAGER_ADMIN_URL="http://127.0.0.1:$KM_ADMIN_PORT"
       export PORTAL_GATEWAY_URL="http://127.0.0.1:${GW_PORTS[0]}" PORTAL_CLIENT_DOMAIN_HEADER=Origin
       export OUTBOX_RELAY_INTERVAL_MS="${OUTBOX_RELAY_INTERVAL_MS:-200}"
@@ -133,8 +191,8 @@ service_env() { # name
   if [ -n "${PORTICO_STACK:-}" ]; then
     export KAFKA_TOPIC_PREFIX="$PORTICO_STACK." REDIS_KEY_PREFIX="$PORTICO_STACK:"
     case "$name" in
-      key-manager) export MONGO_DB="${PORTICO_STACK}_key_manager" ;;
-      store) export MONGO_DB="${PORTICO_STACK}_store" ;;
+      key-manager*) export MONGO_DB="${PORTICO_STACK}_key_manager" ;;
+      store*) export MONGO_DB="${PORTICO_STACK}_store" ;;
     esac
   fi
 }
@@ -167,6 +225,7 @@ names_or_all() { # name... -> validated names in start order
 cmd_start() {
   ensure_secrets
   write_catalog
+  write_lb_conf
   local name wd cmd log deadline names
   mapfile -t names < <(names_or_all "$@")
   for name in "${names[@]}"; do
@@ -177,7 +236,7 @@ cmd_start() {
     echo "$!" >"$(pidfile "$name")"
     log "$name: started (log ${log#"$ROOT"/})"
     # The gateways load their read model from the store: start them once it is ready.
-    if [ "$name" = store ]; then wait_ready store; fi
+    if [ "$name" = store ] || [ "$name" = lb ]; then wait_ready "$name"; fi
   done
   for name in "${names[@]}"; do wait_ready "$name"; done
 }
@@ -228,6 +287,10 @@ cmd_env() {
   echo "PORTICO_KEY_MANAGER_ADMIN_URL=http://127.0.0.1:$KM_ADMIN_PORT"
   echo "PORTICO_STORE_URL=$STORE_URL_"
   echo "PORTICO_DEMO_UPSTREAM_URL=$UPSTREAM_URL"
+  if [ "$REPLICAS" = 2 ]; then
+    echo "PORTICO_KEY_MANAGER_REPLICA_URLS=http://127.0.0.1:$(replica_port "$KM_PORT" 1),http://127.0.0.1:$(replica_port "$KM_PORT" 2)"
+    echo "PORTICO_STORE_REPLICA_URLS=http://127.0.0.1:$(replica_port "$STORE_PORT" 1),http://127.0.0.1:$(replica_port "$STORE_PORT" 2)"
+  fi
 }
 
 case "${1:-}" in

@@ -3,6 +3,7 @@
 #   Kafka 4.1.1 (KRaft)  jars from Maven Central via mvn      -> .tools/kafka/libs   (docs/adr/0001-*)
 #   FerretDB v1.24.2     built from the Go module proxy        -> .tools/bin/ferretdb (docs/adr/0002-*)
 #   Redis                Debian's redis-server, when none is on PATH              (docs/adr/0003-*)
+#   nginx                Debian's nginx-light: the local load balancer of PORTICO_REPLICAS=2 (ADR 0067)
 # Needs Java 17+ with mvn (installed from apt when missing) and Go 1.21+ (not installable here: Debian's is too old).
 # scripts/infra.sh starts and stops them.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -131,6 +132,16 @@ else
   command -v redis-server >/dev/null || die "redis-server is not on PATH after installing Debian's redis-server"
   [ "$(redis_major)" -ge "$REDIS_MIN_MAJOR" ] || die "redis-server $REDIS_MIN_MAJOR+ needed, found: $(redis-server --version)"
   log "redis: installed $(redis-server --version | sed -n 's/.* v=\([^ ]*\).*/\1/p')"
+fi
+
+# ---------------------------------------------------------------- nginx (local load balancer)
+PATH="$PATH:/usr/sbin"
+if command -v nginx >/dev/null; then
+  log "nginx: found $(command -v nginx)"
+else
+  apt_install nginx-light
+  command -v nginx >/dev/null || die "nginx is not on PATH after installing Debian's nginx-light"
+  log "nginx: installed"
 fi
 
 log "infrastructure installed; start it with scripts/infra.sh start"

@@ -15,7 +15,16 @@ import { MongoClient } from 'mongodb';
 
 const run = promisify(execFile);
 
-export type StackService = 'demo-upstream' | 'key-manager' | 'store' | 'gateway-1' | 'gateway-2';
+export type StackService =
+  | 'demo-upstream'
+  | 'key-manager'
+  | 'store'
+  | 'gateway-1'
+  | 'gateway-2'
+  // PORTICO_REPLICAS=2 (scripts/services.sh): the second replicas and their load balancer
+  | 'key-manager-2'
+  | 'store-2'
+  | 'lb';
 
 export interface Stack {
   name: string;
