@@ -28,4 +28,7 @@ infra: ## start only Kafka, Redis and FerretDB
 bench: ## benchmarks over BENCH_RUNS=3 runs (gateway vs minimal Node proxies, nginx; key-manager; scaling; revocation lag) into bench/results/
 	@scripts/setup.sh && scripts/setup-bench.sh && source scripts/lib.sh && scripts/infra.sh start && eval "$$(scripts/infra.sh env)" && node bench/src/run.ts
 
-.PHONY: bench
+chaos: ## the clustered shape (3 brokers, Redis Sentinel, 2+2+3 replicas) under load with faults injected into bench/results/chaos.{md,json}
+	@scripts/setup.sh && source scripts/lib.sh && scripts/infra.sh start mongo && eval "$$(scripts/infra.sh env mongo)" && node bench/src/chaos.ts
+
+.PHONY: bench chaos

@@ -9,6 +9,7 @@
 # Names: demo-upstream key-manager store gateway-1 gateway-2 (default: all, in that order).
 # PORTICO_REPLICAS=2 runs two key-managers and two stores (key-manager-2, store-2) behind a local
 # nginx (lb) that listens on their usual ports, so every client keeps one address (ADR 0067).
+# PORTICO_GATEWAYS=3 adds gateway-3 (ports 8280, admin 9280).
 #
 # Ports: key-manager 8081 (admin 8091), store 8082 (admin 9082), gateways 8080 and 8180 (admin 9080, 9180),
 # demo upstream 8085.
@@ -23,7 +24,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 o="${PORTICO_PORT_OFFSET:-0}"
 KM_PORT=$((8081 + o)) KM_ADMIN_PORT=$((8091 + o)) STORE_PORT=$((8082 + o)) STORE_ADMIN_PORT=$((9082 + o))
 UPSTREAM_PORT=$((8085 + o))
-GW_PORTS=($((8080 + o)) $((8180 + o))) GW_ADMIN_PORTS=($((9080 + o)) $((9180 + o)))
+GW_PORTS=($((8080 + o)) $((8180 + o)) $((8280 + o))) GW_ADMIN_PORTS=($((9080 + o)) $((9180 + o)) $((9280 + o)))
+GATEWAYS="${PORTICO_GATEWAYS:-2}"
+[[ "$GATEWAYS" =~ ^[23]$ ]] || die "PORTICO_GATEWAYS must be 2 or 3 (got $GATEWAYS)"
 START_TIMEOUT="${PORTICO_SERVICES_TIMEOUT:-90}"
 SECRETS="$RUN/secrets.env"
 CATALOG="$RUN/demo-catalog.yaml"
@@ -64,6 +67,11 @@ if [ "$REPLICAS" = 2 ]; then
   READY[store]="http://127.0.0.1:$(replica_port "$STORE_PORT" 1)/readyz"
   READY[store-2]="http://127.0.0.1:$(replica_port "$STORE_PORT" 2)/readyz"
   READY[lb]="$KM_URL/healthz"
+fi
+if [ "$GATEWAYS" = 3 ]; then
+  CMD[gateway-3]="${CMD[gateway-1]}"
+  ORDER+=(gateway-3)
+  READY[gateway-3]="http://127.0.0.1:${GW_ADMIN_PORTS[2]}/readyz"
 fi
 
 # One address for the replicas: the key-manager (public and admin) and the store. A replica that
@@ -281,8 +289,12 @@ cmd_status() {
 
 cmd_env() {
   echo "PORTICO_GATEWAY_URL=http://127.0.0.1:${GW_PORTS[0]}"
-  echo "PORTICO_GATEWAY_URLS=http://127.0.0.1:${GW_PORTS[0]},http://127.0.0.1:${GW_PORTS[1]}"
-  echo "PORTICO_GATEWAY_ADMIN_URLS=http://127.0.0.1:${GW_ADMIN_PORTS[0]},http://127.0.0.1:${GW_ADMIN_PORTS[1]}"
+  local i urls=() admins=()
+  for ((i = 0; i < GATEWAYS; i++)); do
+    urls+=("http://127.0.0.1:${GW_PORTS[$i]}") admins+=("http://127.0.0.1:${GW_ADMIN_PORTS[$i]}")
+  done
+  echo "PORTICO_GATEWAY_URLS=$(IFS=,; echo "${urls[*]}")"
+  echo "PORTICO_GATEWAY_ADMIN_URLS=$(IFS=,; echo "${admins[*]}")"
   echo "PORTICO_KEY_MANAGER_URL=$KM_URL"
   echo "PORTICO_KEY_MANAGER_ADMIN_URL=http://127.0.0.1:$KM_ADMIN_PORT"
   echo "PORTICO_STORE_URL=$STORE_URL_"

@@ -24,7 +24,9 @@ export type StackService =
   // PORTICO_REPLICAS=2 (scripts/services.sh): the second replicas and their load balancer
   | 'key-manager-2'
   | 'store-2'
-  | 'lb';
+  | 'lb'
+  // PORTICO_GATEWAYS=3
+  | 'gateway-3';
 
 export interface Stack {
   name: string;
