@@ -182,6 +182,8 @@ export async function startStack(): Promise<Stack> {
       GATEWAY_CLIENT_SECRET: SECRETS.gatewaySecret,
       STORE_URL: storeUrl,
       READ_MODEL_TOKEN: SECRETS.readModelToken,
+      // Usage batches every 5 s, so the usage tab has data within the test.
+      ANALYTICS_FLUSH_INTERVAL_MS: '5000',
     });
     await waitForStatus(`http://127.0.0.1:${gwAdminPort}/readyz`, 200, 90_000);
   } catch (err) {
