@@ -20,13 +20,14 @@ writeFileSync(
   'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: notes\ndata:\n  notes: {{ include "test.notes" . | toJson }}\n',
 );
 
-async function renderNotes(scenario: string): Promise<string> {
+async function renderNotes(scenario: string, set: string[] = []): Promise<string> {
   const result = await helm([
     'template',
     'portico',
     copy,
     '--values',
     join(copy, 'ci', `${scenario}-values.yaml`),
+    ...set.flatMap((s) => ['--set', s]),
     '--show-only',
     'templates/notes.yaml',
   ]);
@@ -72,4 +73,23 @@ test('NOTES.txt: with existing Secrets nothing is generated, so no GitOps warnin
   const text = await renderNotes('existing-secrets');
   assert.doesNotMatch(text, /Generated credentials/);
   assert.doesNotMatch(text, /cannot reuse generated credentials/);
+});
+
+test('NOTES.txt: a production install is told about one-broker replication and single key-manager or store replicas', async () => {
+  const defaults = await renderNotes('default');
+  assert.doesNotMatch(
+    defaults,
+    /replicationFactor is 1|runs a single replica: a node drain or a rollout interrupts sign-in/,
+  );
+  const text = await renderNotes('default', [
+    'kafka.replicationFactor=1',
+    'keyManager.replicaCount=1',
+    'store.replicaCount=1',
+  ]);
+  assert.match(
+    text,
+    /kafka\.replicationFactor is 1: each topic, the revocation list included, lives on one broker/,
+  );
+  assert.match(text, /keyManager runs a single replica/);
+  assert.match(text, /store runs a single replica/);
 });
