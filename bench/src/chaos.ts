@@ -45,6 +45,8 @@ export interface ChaosReport {
   keyManagerReplicas: number;
   storeReplicas: number;
   redis: string;
+  /** Replicas and min.insync.replicas of the revocation topic as the key-manager created it. */
+  revocationTopic: { name: string; replicationFactor: number; minInsyncReplicas: number | null };
   requests: number;
   failedRequests: number;
   failedByGateway: Record<string, number>;
@@ -199,6 +201,25 @@ export async function runChaos(
 
     // ---- faults -------------------------------------------------------------------------------
     const faults: Fault[] = [];
+    const revocationTopicName = `${s.name}.portico.revocations.v1`;
+    const topicAdmin = new EventBus({
+      brokers: cluster.brokers,
+      clientId: 'chaos',
+      logger: testLogger('chaos'),
+    });
+    const revocationTopic = await topicAdmin.admin(async (a) => {
+      const meta = await a.fetchTopicMetadata({ topics: [revocationTopicName] });
+      const configs = await a.describeConfigs({
+        resources: [{ type: 2, name: revocationTopicName, configNames: ['min.insync.replicas'] }],
+        includeSynonyms: false,
+      });
+      const minIsr = configs.resources[0]?.configEntries.find((e) => e.configName === 'min.insync.replicas');
+      return {
+        name: revocationTopicName,
+        replicationFactor: meta.topics[0]?.partitions[0]?.replicas.length ?? 0,
+        minInsyncReplicas: minIsr ? Number(minIsr.configValue) : null,
+      };
+    });
     const revocationsWork = async () => {
       const t = await token();
       await oidc.tokenRevocation(client, t);
@@ -208,9 +229,8 @@ export async function runChaos(
 
     // 1. the leader of the revocation topic's partition 0
     {
-      const bus = new EventBus({ brokers: cluster.brokers, clientId: 'chaos', logger: testLogger('chaos') });
-      const topic = `${s.name}.portico.revocations.v1`;
-      const meta = await bus.admin((a) => a.fetchTopicMetadata({ topics: [topic] }));
+      const topic = revocationTopicName;
+      const meta = await topicAdmin.admin((a) => a.fetchTopicMetadata({ topics: [topic] }));
       const leader = meta.topics[0]?.partitions.find((p) => p.partitionId === 0)?.leader ?? 1;
       const node = cluster.nodes[leader - 1];
       const at = since();
@@ -301,6 +321,7 @@ export async function runChaos(
       keyManagerReplicas: 2,
       storeReplicas: 2,
       redis: 'sentinel: 1 master, 1 replica, 3 sentinels',
+      revocationTopic,
       requests,
       failedRequests,
       failedByGateway,
@@ -322,6 +343,8 @@ export function chaosMarkdown(r: ChaosReport): string {
     '# Chaos run',
     '',
     `${r.startedAt}, ${r.durationSeconds} s: ${r.brokers} Kafka brokers, Redis ${r.redis}, ${r.keyManagerReplicas} key-managers and ${r.storeReplicas} stores behind nginx, ${r.gatewayReplicas} gateway replicas, all on loopback. Reproduce: \`make chaos\`.`,
+    '',
+    `The revocation topic as the key-manager created it: ${r.revocationTopic.replicationFactor} replicas, min.insync.replicas ${r.revocationTopic.minInsyncReplicas ?? 'broker default'}.`,
     '',
     '| figure | value |',
     '|---|---|',

@@ -130,6 +130,18 @@ export async function runPorticoScenarios(options: PorticoBenchOptions): Promise
       await stack.startWith(env, 'gateway-2');
     };
 
+    // The same upstream call on an API whose resources need no token (scripts/services.sh,
+    // "Public Search"), without the anonymous rate limit: auth on vs off on the same gateway.
+    if (wanted('portico-auth-off')) {
+      const open = `/public-search/1.0.0/search.atom?q=cat`;
+      await freshReplica({ ANONYMOUS_RATE_LIMIT_PER_MINUTE: '0' });
+      await accepted(`${gw2}${open}`, undefined);
+      await run('portico-auth-off', 'Portico gateway, a resource that needs no token (auth type None)', {
+        url: `${gw2}${open}`,
+        headers: {},
+      });
+    }
+
     // An opaque token, validated once, then served from the in-process cache.
     const opaque = await clientToken(stack, sandbox.clientId, sandbox.clientSecret);
     await accepted(`${gw1}${path}`, opaque);
@@ -141,19 +153,6 @@ export async function runPorticoScenarios(options: PorticoBenchOptions): Promise
       { url: `${gw2}${path}`, headers: { authorization: `Bearer ${opaque}` } },
       () => cacheLookups(admin2),
     );
-
-    // The same upstream call on an API whose resources need no token (scripts/services.sh,
-    // "Public Search"), without the anonymous rate limit: auth on vs off on the same gateway.
-    if (wanted('portico-auth-off')) {
-      const open = `/public-search/1.0.0/search.atom?q=cat`;
-      await freshReplica({ ANONYMOUS_RATE_LIMIT_PER_MINUTE: '0' });
-      await accepted(`${gw2}${open}`, undefined);
-      await run('portico-auth-off', 'Portico gateway, a resource that needs no token (auth type None)', {
-        url: `${gw2}${open}`,
-        headers: {},
-      });
-      await freshReplica();
-    }
 
     // The in-process cache cut to one entry and 64 rotating tokens: every lookup goes to Redis.
     if (wanted('portico-opaque-redis')) {

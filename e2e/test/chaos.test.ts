@@ -21,6 +21,9 @@ test('a broker kill mid-revocations and a Redis failover lose no revocation, and
   );
   assert.equal(report.brokers, 3);
   assert.equal(report.gatewayReplicas, 3);
+  // Created by the key-manager with KAFKA_REPLICATION_FACTOR=3 / KAFKA_MIN_INSYNC_REPLICAS=2.
+  assert.equal(report.revocationTopic.replicationFactor, 3);
+  assert.equal(report.revocationTopic.minInsyncReplicas, 2);
   assert.ok(report.revocations >= 10, `only ${report.revocations} revocations`);
   assert.equal(report.revocationsLost, 0);
   assert.deepEqual(

@@ -200,8 +200,10 @@ describe('Kafka outage', () => {
       },
     });
     try {
+      // A consumer group on a broker that just restarted can take a while to be assigned.
       await waitFor(() => seen.filter((e) => dataOf(e)['applicationId'] === created.body.id).length === 2, {
-        timeoutMs: 20_000,
+        timeoutMs: 60_000,
+        message: 'the two events published after the outage were not consumed',
       });
       const names = seen
         .filter((e) => dataOf(e)['applicationId'] === created.body.id)
