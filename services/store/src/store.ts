@@ -37,6 +37,8 @@ import { tierRoutes } from './http/routes/tiers.ts';
 import { usageRoutes } from './http/routes/usage.ts';
 import type { IdentityProvider } from './identity/port.ts';
 import { SessionStore } from './identity/sessions.ts';
+import type { UserRevocationFollower } from './identity/user-revocations.ts';
+import { followUserRevocations } from './identity/user-revocations.ts';
 import type { KeyManagerClient } from './keymanager/port.ts';
 import type { EntityBase } from './outbox/entity-store.ts';
 import { entityOutboxSource } from './outbox/relay.ts';
@@ -51,7 +53,10 @@ export interface StorePorts {
   offsets: OffsetReader;
   keyManager: KeyManagerClient;
   identity: IdentityProvider;
-  /** Consumes the gateways' usage topic; without it the usage API answers from what is stored. */
+  /**
+   * Follows the gateways' usage topic and the key-manager's revocations (to end the sessions of
+   * disabled or deleted users); without it neither is followed.
+   */
   bus?: Pick<EventBus, 'consume'>;
   logger: Logger;
   metrics: Metrics;
@@ -106,6 +111,7 @@ export function buildStore(config: Config, ports: StorePorts): Store {
     dayDays: config.USAGE_DAY_RETENTION_DAYS,
   });
   let usageFollower: UsageFollower | undefined;
+  let userRevocations: UserRevocationFollower | undefined;
 
   let lastHousekeeping = 0;
   const theRelay = new OutboxRelay({
@@ -207,6 +213,15 @@ export function buildStore(config: Config, ports: StorePorts): Store {
         logger.info({ file: config.CATALOG_FILE, result }, 'catalog file applied');
       }
       theRelay.start();
+      // A user the key-manager disabled or deleted loses their portal sessions at once.
+      if (ports.bus) {
+        userRevocations = followUserRevocations({
+          bus: ports.bus,
+          topic: topics.revocations,
+          sessions,
+          logger,
+        });
+      }
       if (config.USAGE_ENABLED && ports.bus) {
         usageFollower = followUsage({
           bus: ports.bus,
@@ -221,6 +236,7 @@ export function buildStore(config: Config, ports: StorePorts): Store {
     },
     async stop() {
       await usageFollower?.stop();
+      await userRevocations?.stop();
       await theRelay.stop();
     },
   };

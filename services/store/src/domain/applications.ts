@@ -246,6 +246,14 @@ export class ApplicationService {
     }
     if (!(await this.catalog.tierExists(input.tier)))
       throw new InvalidInput(`Unknown tier ${input.tier}`, 'unknown_tier');
+    // An admin's block belongs to the application x API pair: unsubscribing and subscribing
+    // again must not lift it. The newest removed subscription of the pair says.
+    const previous = (await this.models.subscriptions.collection
+      .find({ applicationId: app._id, apiId: api._id, deleted: true } as never)
+      .sort({ updatedAt: -1 })
+      .limit(1)
+      .toArray()) as unknown as SubscriptionDoc[];
+    const blocked = previous[0]?.status === 'BLOCKED';
     try {
       const fields: Omit<SubscriptionDoc, keyof EntityBase> = {
         applicationId: app._id,
@@ -253,7 +261,7 @@ export class ApplicationService {
         owner: app.owner,
         pairKey: pairKey(app._id, api._id),
         tier: input.tier,
-        status: 'ACTIVE',
+        status: blocked ? 'BLOCKED' : 'ACTIVE',
       };
       const sub = await insertEntity(this.models.subscriptions, newId('sub'), fields, subscriptionEvents);
       this.changed();

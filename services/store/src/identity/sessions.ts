@@ -41,6 +41,23 @@ export class SessionStore {
     return (doc as SessionDoc | null) ?? undefined;
   }
 
+  /**
+   * Ends the sessions of a user (`subject`, e.g. PRIMARY/alice) or of every user of a user-store
+   * domain, created before `before`; returns how many.
+   */
+  async endFor(who: { subject: string } | { domain: string }, before: Date): Promise<number> {
+    const filter =
+      'subject' in who
+        ? { subject: who.subject }
+        : // The subject is DOMAIN/name: a prefix match on the upper-cased domain.
+          { subject: { $regex: `^${who.domain.toUpperCase().replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/` } };
+    const res = await this.models.sessions.collection.deleteMany({
+      ...filter,
+      createdAt: { $lt: before },
+    } as never);
+    return res.deletedCount ?? 0;
+  }
+
   async delete(sessionId: string): Promise<void> {
     await this.models.sessions.collection.deleteOne({ _id: hash(sessionId) } as never);
   }
