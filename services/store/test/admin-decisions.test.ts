@@ -9,7 +9,7 @@ import { freePort, uniqueName, waitFor } from '@portico/testing';
 import { OidcIdentityProvider } from '../src/identity/oidc.ts';
 import { HttpKeyManagerClient } from '../src/keymanager/http.ts';
 import type { Harness } from './harness.ts';
-import { startHarness } from './harness.ts';
+import { READ_MODEL_TOKEN, startHarness } from './harness.ts';
 import type { RealKeyManager } from './key-manager.ts';
 import {
   Browser,
@@ -122,7 +122,7 @@ describe('admin decisions and user revocation with the real key-manager', () => 
     assert.equal(again.status, 201);
     assert.equal(again.body.status, 'BLOCKED', 'the block belongs to the application x API pair');
     const snapshot = await h.call('GET', '/internal/read-model', {
-      token: 'test-read-model-token-0123456789',
+      token: READ_MODEL_TOKEN,
     });
     const seen = snapshot.body.subscriptions.find(
       (s: { subscriptionId: string }) => s.subscriptionId === again.body.id,
