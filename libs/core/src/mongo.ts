@@ -63,7 +63,11 @@ export function mongoHealth(conn: Connection): HealthCheck {
 
 /** True for a unique-index violation, which callers turn into 409. */
 export function isDuplicateKey(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === 11000;
+  if (typeof err !== 'object' || err === null) return false;
+  if ((err as { code?: unknown }).code === 11000) return true;
+  // FerretDB (SQLite) answers an update that breaks a unique index with code 1 and SQLite's words.
+  const message = (err as { message?: unknown }).message;
+  return typeof message === 'string' && message.includes('UNIQUE constraint failed');
 }
 
 /** True for errors meaning the database cannot be reached (callers answer 503). */

@@ -247,6 +247,53 @@ describe('portal in the browser', () => {
     assert.deepEqual(alice.problems, []);
   });
 
+  test('Regenerate issues the access token with the validity the form shows, saved or not, and says which', async () => {
+    // Its own developer and application, so it does not lean on the other journeys.
+    const carol = await user();
+    const { page } = carol;
+    await signIn(carol, stack.storeUrl, 'bob');
+    await page.goto(`${stack.storeUrl}/applications`);
+    await page.getByLabel('Name').fill('Validity check app');
+    await page.getByRole('button', { name: 'Create application' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Validity check app' }).waitFor();
+    await page.goto(`${page.url()}/keys?type=sandbox`);
+    const panel = page.getByRole('tabpanel', { name: 'Sandbox keys' });
+    await panel.getByRole('button', { name: 'Generate keys' }).click();
+    await panel.getByTestId('consumer-key-sandbox').waitFor();
+    // Typed, not saved: the token still gets 7200 s, and the page says so.
+    await panel.getByLabel('Token validity (seconds)').fill('7200');
+    await panel.getByText('valid for 2 hours (the token validity in Key settings)').waitFor();
+    await panel.getByRole('button', { name: /^(Generate|Regenerate) access token$/ }).click();
+    const twoHours = await textOf(panel.getByTestId('access-token-sandbox'));
+    await panel
+      .getByText('Issued with a validity of 7200 seconds (2 hours). It expires in 2 hours.')
+      .waitFor();
+    const i1 = await stack.introspect(twoHours);
+    assert.equal(Number(i1['exp']) - Number(i1['iat']), 7200, JSON.stringify(i1));
+    await screenshot(page, 'keys-regenerate-validity-1280');
+    // -1: a token that never expires, and the wording is "never expires", not "valid for never expires".
+    await panel.getByLabel('Token validity (seconds)').fill('-1');
+    await panel.getByText('that never expires (the token validity in Key settings)').waitFor();
+    await panel.getByRole('button', { name: 'Regenerate access token' }).click();
+    await panel.getByText('Issued with a validity of -1 seconds (never expires).').waitFor();
+    const never = await textOf(panel.getByTestId('access-token-sandbox'));
+    assert.notEqual(never, twoHours);
+    const i2 = await stack.introspect(never);
+    assert.equal(i2['active'], true);
+    assert.equal(i2['exp'], undefined, JSON.stringify(i2));
+    assert.equal((await textOf(panel)).includes('valid for never expires'), false);
+    // A value outside the bounds is explained and no token is requested.
+    await panel.getByLabel('Token validity (seconds)').fill('abc');
+    await panel.getByRole('button', { name: 'Regenerate access token' }).click();
+    await panel
+      .getByText(/Enter a whole number of seconds.*Correct the token validity in Key settings\./)
+      .waitFor();
+    assert.equal(await textOf(panel.getByTestId('access-token-sandbox')), never);
+    await page.setViewportSize({ width: 390, height: 844 });
+    await screenshot(page, 'keys-regenerate-validity-390');
+    await page.setViewportSize({ width: 1280, height: 900 });
+  });
+
   test('regenerating the secret and the access token (the previous token is revoked); key settings can be changed; a 4xx shows the API message', async () => {
     assert.ok(state.aliceAppUrl && state.token, 'needs the previous journey');
     const { page } = users[0]!;
