@@ -5,33 +5,14 @@
  * and a ready-to-copy curl command through the gateway for a subscribed API.
  */
 import type { KeyboardEvent } from 'react';
-import { useId, useRef, useState } from 'react';
+import { useEffect, useId, useRef, useState } from 'react';
 import { api, enc } from '../api.ts';
-import { curlExample, parseDomains, parseValidity } from '../keys.ts';
-import { samplePath } from '../openapi.ts';
-import { Link, useLocation } from '../router.tsx';
+import { parseDomains, parseValidity } from '../keys.ts';
+import { useLocation } from '../router.tsx';
 import { useSession } from '../session.tsx';
-import type {
-  Api,
-  AppKey,
-  Application,
-  AppToken,
-  GeneratedKey,
-  Items,
-  KeyType,
-  Subscription,
-} from '../types.ts';
-import {
-  Async,
-  CopyBox,
-  ErrorBox,
-  Field,
-  formatSeconds,
-  Notice,
-  useAction,
-  useConfirm,
-  useResource,
-} from '../ui.tsx';
+import type { AppKey, Application, AppToken, GeneratedKey, KeyType } from '../types.ts';
+import { CopyBox, ErrorBox, Field, formatSeconds, Notice, useAction, useConfirm } from '../ui.tsx';
+import { CurlPanel } from './KeysCurl.tsx';
 
 const TYPES: { type: KeyType; label: string; hint: string }[] = [
   { type: 'PRODUCTION', label: 'Production keys', hint: 'Reach the production endpoints of your APIs.' },
@@ -112,6 +93,12 @@ function KeyPanel(props: {
 }) {
   const [secret, setSecret] = useState<string | undefined>();
   const [token, setToken] = useState<AppToken | undefined>();
+  // The validity field is shared: Regenerate issues the token with what the form shows.
+  const [validity, setValidity] = useState(props.current ? String(props.current.validitySeconds) : '');
+  const saved = props.current ? String(props.current.validitySeconds) : '';
+  // New keys or saved settings: the field starts again from what the store holds.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset only when the saved key changes
+  useEffect(() => setValidity(saved), [saved, props.current?.consumerKey]);
   const path = `/api/v1/applications/${enc(props.app.id)}/keys/${props.keyType}`;
   const confirm = useConfirm();
   const revoke = useAction();
@@ -187,7 +174,7 @@ function KeyPanel(props: {
             </button>
           </div>
         </section>
-        <TokenPanel path={path} kind={kind} token={token} onToken={setToken} validity={key.validitySeconds} />
+        <TokenPanel path={path} kind={kind} token={token} onToken={setToken} validity={validity} />
       </div>
       <div>
         <KeySettingsForm
@@ -195,6 +182,8 @@ function KeyPanel(props: {
           submitLabel="Save settings"
           busyLabel="Saving…"
           initial={key}
+          validity={validity}
+          onValidity={setValidity}
           onSubmit={async (settings) => {
             await api.patch<AppKey>(path, settings);
             props.onChange();
@@ -222,13 +211,18 @@ function KeySettingsForm(props: {
   submitLabel: string;
   busyLabel: string;
   initial?: AppKey;
+  /** When given, the validity field is controlled by the parent (shared with the token panel). */
+  validity?: string;
+  onValidity?: (text: string) => void;
   onSubmit: (settings: { allowedDomains: string[]; validitySeconds: number }) => Promise<void>;
 }) {
   const { config } = useSession();
   const [domains, setDomains] = useState(props.initial ? props.initial.allowedDomains.join('\n') : '');
-  const [validity, setValidity] = useState(
+  const [ownValidity, setOwnValidity] = useState(
     String(props.initial?.validitySeconds ?? config.tokenValidity.defaultSeconds),
   );
+  const validity = props.validity ?? ownValidity;
+  const setValidity = props.onValidity ?? setOwnValidity;
   const [errors, setErrors] = useState<{ domains?: string; validity?: string }>({});
   const [saved, setSaved] = useState(false);
   const action = useAction();
@@ -304,19 +298,32 @@ function TokenPanel(props: {
   kind: string;
   token: AppToken | undefined;
   onToken: (t: AppToken) => void;
-  validity: number;
+  /** The validity field's text as the settings form shows it (saved or not). */
+  validity: string;
 }) {
+  const { config } = useSession();
   const action = useAction();
+  const [problem, setProblem] = useState<string | undefined>();
+  const [used, setUsed] = useState<number | undefined>();
+  const parsed = parseValidity(props.validity, config.tokenValidity);
   const generate = async () => {
-    const t = await action.run(() => api.post<AppToken>(`${props.path}/token`));
-    if (t) props.onToken(t);
+    setProblem(parsed.problem);
+    if (parsed.seconds === undefined) return;
+    const seconds = parsed.seconds;
+    const t = await action.run(() => api.post<AppToken>(`${props.path}/token`, { validitySeconds: seconds }));
+    if (t) {
+      setUsed(seconds);
+      props.onToken(t);
+    }
   };
+  const validFor = (s: number) => (s < 0 ? 'that never expires' : `valid for ${formatSeconds(s)}`);
   return (
     <section className="panel">
       <h2>Access token</h2>
       <p className="muted">
-        An application access token (client credentials), valid for {formatSeconds(props.validity)}.
-        Generating a new one revokes the previous tokens of these keys.
+        An application access token (client credentials)
+        {parsed.seconds !== undefined && `, ${validFor(parsed.seconds)} (the token validity in Key settings)`}
+        . Generating a new one revokes the previous tokens of these keys.
       </p>
       {props.token && (
         <>
@@ -327,81 +334,20 @@ function TokenPanel(props: {
           />
           <p className="warn" role="note">
             Copy the access token now: it is shown only once.
+            {used !== undefined && ` Issued with a validity of ${used} seconds (${formatSeconds(used)}).`}
             {props.token.expiresIn !== null && ` It expires in ${formatSeconds(props.token.expiresIn)}.`}
           </p>
         </>
+      )}
+      {problem && (
+        <p className="alert alert-error" role="alert">
+          {problem} Correct the token validity in Key settings.
+        </p>
       )}
       <ErrorBox error={action.error} onRetry={generate} />
       <button type="button" className="btn btn-primary" onClick={generate} disabled={action.busy}>
         {action.busy ? 'Generating…' : props.token ? 'Regenerate access token' : 'Generate access token'}
       </button>
-    </section>
-  );
-}
-
-function CurlPanel(props: { app: Application; appKey: AppKey; token: string | undefined }) {
-  const { config } = useSession();
-  const [apiId, setApiId] = useState('');
-  const selectId = useId();
-  const data = useResource(async () => {
-    const [subs, apis] = await Promise.all([
-      api.get<Items<Subscription>>(`/api/v1/subscriptions?applicationId=${enc(props.app.id)}`),
-      api.get<Items<Api>>('/api/v1/apis'),
-    ]);
-    const ids = new Set(subs.items.map((s) => s.apiId));
-    return apis.items.filter((a) => ids.has(a.id));
-  }, [props.app.id]);
-  const chosen = data.state === 'ok' ? (data.data.find((a) => a.id === apiId) ?? data.data[0]) : undefined;
-  const definition = useResource(
-    async () =>
-      chosen?.hasDefinition
-        ? api.get<Record<string, unknown>>(`/api/v1/apis/${enc(chosen.id)}/definition`).catch(() => null)
-        : null,
-    [chosen?.id],
-  );
-  return (
-    <section className="panel">
-      <h2>Try it</h2>
-      <Async resource={data} label="subscribed APIs">
-        {(subscribed) =>
-          subscribed.length === 0 || !chosen ? (
-            <p className="muted">
-              Subscribe this application to an API (
-              <Link to={`/applications/${props.app.id}/subscriptions`}>Subscriptions</Link>) to get a
-              ready-to-run example.
-            </p>
-          ) : (
-            <>
-              <div className="field">
-                <label htmlFor={selectId}>API</label>
-                <select id={selectId} value={chosen.id} onChange={(e) => setApiId(e.target.value)}>
-                  {subscribed.map((a) => (
-                    <option key={a.id} value={a.id}>
-                      {a.name} v{a.version}
-                    </option>
-                  ))}
-                </select>
-              </div>
-              <CopyBox
-                label="curl command"
-                multiline
-                testId="curl-command"
-                value={curlExample({
-                  gatewayUrl: config.gatewayUrl,
-                  context: chosen.context,
-                  path: definition.state === 'ok' ? samplePath(definition.data) : '',
-                  token: props.token,
-                  domainHeader: config.clientDomainHeader,
-                  allowedDomains: props.appKey.allowedDomains,
-                })}
-              />
-              {!props.token && (
-                <p className="hint">Generate an access token above, or set TOKEN in your shell first.</p>
-              )}
-            </>
-          )
-        }
-      </Async>
     </section>
   );
 }

@@ -6,21 +6,15 @@ import { curlExample } from '../keys.ts';
 import { samplePath } from '../openapi.ts';
 import { Link } from '../router.tsx';
 import { useSession } from '../session.tsx';
-import type { Api, AppKey, Application, Items, Subscription } from '../types.ts';
+import { useSubscribedApis } from '../subscribed-apis.ts';
+import type { AppKey, Application } from '../types.ts';
 import { Async, CopyBox, useResource } from '../ui.tsx';
 
 export function CurlPanel(props: { app: Application; appKey: AppKey; token: string | undefined }) {
   const { config } = useSession();
   const [apiId, setApiId] = useState('');
   const selectId = useId();
-  const data = useResource(async () => {
-    const [subs, apis] = await Promise.all([
-      api.get<Items<Subscription>>(`/api/v1/subscriptions?applicationId=${enc(props.app.id)}`),
-      api.get<Items<Api>>('/api/v1/apis'),
-    ]);
-    const ids = new Set(subs.items.map((s) => s.apiId));
-    return apis.items.filter((a) => ids.has(a.id));
-  }, [props.app.id]);
+  const data = useSubscribedApis(props.app.id);
   const chosen = data.state === 'ok' ? (data.data.find((a) => a.id === apiId) ?? data.data[0]) : undefined;
   const definition = useResource(
     async () =>
