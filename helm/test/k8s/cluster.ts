@@ -13,7 +13,12 @@ const RUN = process.env['PORTICO_RUN'] ?? join(ROOT, '.portico');
 export const KUBECONFIG = join(RUN, 'k8s', 'admin.kubeconfig');
 
 async function exec(file: string, args: string[], input?: string): Promise<ToolResult> {
-  const env = { ...process.env, KUBECONFIG, HELM_CACHE_HOME: join(RUN, 'k8s', 'helm-cache'), HELM_CONFIG_HOME: join(RUN, 'k8s', 'helm-config') };
+  const env = {
+    ...process.env,
+    KUBECONFIG,
+    HELM_CACHE_HOME: join(RUN, 'k8s', 'helm-cache'),
+    HELM_CONFIG_HOME: join(RUN, 'k8s', 'helm-config'),
+  };
   const child = run(file, args, { cwd: ROOT, env, maxBuffer: 64 * 1024 * 1024 });
   if (input !== undefined) {
     child.child.stdin?.end(input);
@@ -108,7 +113,8 @@ export async function createReferencedSecrets(objects: K8sObject[], namespace: s
     const spec = o.kind === 'Pod' ? o['spec'] : o['spec']?.template?.spec;
     if (!spec) continue;
     for (const c of spec.containers ?? []) {
-      for (const e of c.env ?? []) if (e.valueFrom?.secretKeyRef) want(e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key);
+      for (const e of c.env ?? [])
+        if (e.valueFrom?.secretKeyRef) want(e.valueFrom.secretKeyRef.name, e.valueFrom.secretKeyRef.key);
       for (const e of c.envFrom ?? []) if (e.secretRef) want(e.secretRef.name);
     }
     for (const v of spec.volumes ?? []) {
@@ -116,7 +122,8 @@ export async function createReferencedSecrets(objects: K8sObject[], namespace: s
     }
   }
   for (const o of objects) {
-    if (o.kind === 'Ingress') for (const t of o['spec'].tls ?? []) if (t.secretName) want(t.secretName, 'tls.crt');
+    if (o.kind === 'Ingress')
+      for (const t of o['spec'].tls ?? []) if (t.secretName) want(t.secretName, 'tls.crt');
   }
   const secrets = [...wanted].map(([name, keys]) => ({
     apiVersion: 'v1',
@@ -124,7 +131,8 @@ export async function createReferencedSecrets(objects: K8sObject[], namespace: s
     metadata: { name, namespace },
     stringData: Object.fromEntries([...keys].map((k) => [k, `test-${name}-${k}`])),
   }));
-  if (secrets.length > 0) await kubectlOk(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: secrets }));
+  if (secrets.length > 0)
+    await kubectlOk(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: secrets }));
   return [...wanted.keys()];
 }
 
@@ -134,7 +142,12 @@ export async function rolloutProblems(namespace: string): Promise<string[]> {
   for (const d of await getObjects('deployments', namespace)) {
     const want = d['spec'].replicas ?? 1;
     const s = d['status'] ?? {};
-    if (s.observedGeneration !== (d.metadata as Record<string, unknown>)['generation'] || s.updatedReplicas !== want || s.readyReplicas !== want || s.availableReplicas !== want)
+    if (
+      s.observedGeneration !== (d.metadata as Record<string, unknown>)['generation'] ||
+      s.updatedReplicas !== want ||
+      s.readyReplicas !== want ||
+      s.availableReplicas !== want
+    )
       problems.push(`Deployment/${d.metadata.name}: want ${want}, status ${JSON.stringify(s)}`);
   }
   return problems;

@@ -104,7 +104,10 @@ let serverVersion = '';
 before(async () => {
   serverVersion = await startCluster();
   console.log(`# Kubernetes control plane ${serverVersion} (kwok nodes)`);
-  await kubectlOk(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: OPERATOR_CRDS }));
+  await kubectlOk(
+    ['apply', '-f', '-'],
+    JSON.stringify({ apiVersion: 'v1', kind: 'List', items: OPERATOR_CRDS }),
+  );
   await kubectlOk(['wait', '--for=condition=Established', 'crd', '--all', '--timeout=60s']);
 });
 
@@ -163,8 +166,18 @@ describe('helm upgrade and rollback', () => {
     firstSecrets = await generated();
     const storeBefore = await template('store');
     const up = await helm([
-      'upgrade', 'portico', CHART, '--namespace', ns, ...WAIT,
-      '--set', 'image.tag=0.2.0', '--set', 'gateway.replicaCount=3', '--set', 'store.config.LOG_LEVEL=debug',
+      'upgrade',
+      'portico',
+      CHART,
+      '--namespace',
+      ns,
+      ...WAIT,
+      '--set',
+      'image.tag=0.2.0',
+      '--set',
+      'gateway.replicaCount=3',
+      '--set',
+      'store.config.LOG_LEVEL=debug',
     ]);
     assert.equal(up.code, 0, up.stderr);
     assert.deepEqual(await rolloutProblems(ns), []);
@@ -175,11 +188,16 @@ describe('helm upgrade and rollback', () => {
       assert.match((await template(d)).spec.containers[0].image, /:0\.2\.0$/, d);
     }
     const storeAfter = await template('store');
-    assert.notEqual(storeAfter.metadata.annotations['checksum/config'], storeBefore.metadata.annotations['checksum/config']);
+    assert.notEqual(
+      storeAfter.metadata.annotations['checksum/config'],
+      storeBefore.metadata.annotations['checksum/config'],
+    );
     const cm = await getObject('configmap', 'portico-store', ns);
     assert.equal(cm['data'].LOG_LEVEL, 'debug');
     // A new ReplicaSet per Deployment carries the new template; the old ones are scaled to zero.
-    const sets = (await getObjects('replicasets', ns)).filter((r) => r.metadata.labels?.['app.kubernetes.io/component'] === 'store');
+    const sets = (await getObjects('replicasets', ns)).filter(
+      (r) => r.metadata.labels?.['app.kubernetes.io/component'] === 'store',
+    );
     assert.equal(sets.length, 2);
     assert.deepEqual(sets.map((r) => r['status'].replicas ?? 0).sort(), [0, 2]);
     assert.deepEqual(await generated(), firstSecrets);
@@ -194,12 +212,19 @@ describe('helm upgrade and rollback', () => {
     assert.match((await template('gateway')).spec.containers[0].image, /:0\.1\.0$/);
     assert.equal((await getObject('configmap', 'portico-store', ns))['data'].LOG_LEVEL, 'info');
     assert.deepEqual(await generated(), firstSecrets);
-    const history = JSON.parse((await helm(['history', 'portico', '--namespace', ns, '-o', 'json'])).stdout) as {
+    const history = JSON.parse(
+      (await helm(['history', 'portico', '--namespace', ns, '-o', 'json'])).stdout,
+    ) as {
       revision: number;
       status: string;
       description: string;
     }[];
-    assert.deepEqual(history.at(-1), { ...history.at(-1)!, revision: 3, status: 'deployed', description: 'Rollback to 1' });
+    assert.deepEqual(history.at(-1), {
+      ...history.at(-1)!,
+      revision: 3,
+      status: 'deployed',
+      description: 'Rollback to 1',
+    });
     await helm(['uninstall', 'portico', '--namespace', ns, '--wait=false']);
     await kubectl(['delete', 'namespace', ns, '--wait=false']);
   });
@@ -212,9 +237,21 @@ test('an upgrade changing nameOverride keeps every selector (selectors are immut
   const install = await helm(['install', 'portico', CHART, '--namespace', ns, ...names, ...WAIT]);
   assert.equal(install.code, 0, install.stderr);
   const selectors = async () =>
-    Object.fromEntries((await getObjects('deployments', ns)).map((d) => [d.metadata.name, d['spec'].selector]));
+    Object.fromEntries(
+      (await getObjects('deployments', ns)).map((d) => [d.metadata.name, d['spec'].selector]),
+    );
   const before = await selectors();
-  const up = await helm(['upgrade', 'portico', CHART, '--namespace', ns, ...names, '--set', 'nameOverride=apim', ...WAIT]);
+  const up = await helm([
+    'upgrade',
+    'portico',
+    CHART,
+    '--namespace',
+    ns,
+    ...names,
+    '--set',
+    'nameOverride=apim',
+    ...WAIT,
+  ]);
   assert.equal(up.code, 0, `the upgrade must not touch an immutable selector:\n${up.stderr}`);
   assert.deepEqual(await selectors(), before);
   assert.deepEqual(await rolloutProblems(ns), []);
