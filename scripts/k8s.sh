@@ -83,14 +83,16 @@ start() {
     --listen-peer-urls "http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
     --initial-cluster "portico-test=http://127.0.0.1:$etcd_peer" --quota-backend-bytes 536870912
   # --endpoint-reconciler-type none: the API server advertises 127.0.0.1, which the default reconciler
-  # refuses to write into the kubernetes Service's endpoints.
+  # refuses to write into the kubernetes Service's endpoints. --allow-privileged as kubeadm's clusters:
+  # PodSecurity admission, not the API server's flag, is what must keep privileged pods out.
   launch kube-apiserver --etcd-servers "http://127.0.0.1:$etcd_port" \
     --bind-address 127.0.0.1 --advertise-address 127.0.0.1 --secure-port "$api_port" \
     --cert-dir "$state/apiserver" --tls-cert-file "$d/apiserver.crt" --tls-private-key-file "$d/apiserver.key" \
     --client-ca-file "$d/ca.crt" --authorization-mode RBAC \
     --service-account-issuer https://kubernetes.default.svc --service-account-key-file "$d/sa.pub" \
     --service-account-signing-key-file "$d/sa.key" --service-cluster-ip-range 10.0.0.0/24 \
-    --endpoint-reconciler-type none --enable-priority-and-fairness=false --profiling=false
+    --endpoint-reconciler-type none --enable-priority-and-fairness=false --profiling=false \
+    --allow-privileged=true
   wait_for 120 "kube-apiserver" kubectl get --raw /readyz
   launch kube-controller-manager --kubeconfig "$kubeconfig" --leader-elect=false \
     --bind-address 127.0.0.1 --secure-port "$kcm_port" \

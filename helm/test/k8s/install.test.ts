@@ -131,7 +131,8 @@ test('values that would violate PodSecurity restricted are refused by values.sch
   const ns = await restrictedNamespace('it-psa');
   const violations = [
     'containerSecurityContext.allowPrivilegeEscalation=true',
-    'containerSecurityContext.privileged=true',
+    // privileged needs allowPrivilegeEscalation too, or the API server's own validation refuses it first.
+    'containerSecurityContext.privileged=true,containerSecurityContext.allowPrivilegeEscalation=true',
     'containerSecurityContext.runAsNonRoot=false',
     'containerSecurityContext.capabilities.add={NET_ADMIN}',
     'containerSecurityContext.capabilities.drop={CHOWN}',
