@@ -92,6 +92,8 @@ export async function restrictedNamespace(name: string): Promise<string> {
       },
     },
   };
+  // A namespace left by an earlier run against the same control plane starts over.
+  await kubectl(['delete', 'namespace', name, '--ignore-not-found', '--wait=true', '--timeout=90s']);
   await kubectlOk(['apply', '-f', '-'], JSON.stringify(ns));
   return name;
 }
