@@ -31,6 +31,6 @@ bench: ## benchmarks over BENCH_RUNS=3 runs (gateway vs minimal Node proxies, ng
 .PHONY: bench
 
 k8s-test: ## install the Helm chart on a real Kubernetes control plane (kwok nodes; built into .tools/k8s the first time)
-	@scripts/setup.sh && scripts/setup-k8s.sh && scripts/test.sh 'helm/test/k8s/**/*.test.ts'
+	@scripts/test.sh 'helm/test/k8s/**/*.test.ts'
 
 .PHONY: k8s-test
