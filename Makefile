@@ -32,3 +32,8 @@ chaos: ## the clustered shape (3 brokers, Redis Sentinel, 2+2+3 replicas) under 
 	@scripts/setup.sh && source scripts/lib.sh && scripts/infra.sh start mongo && eval "$$(scripts/infra.sh env mongo)" && node bench/src/chaos.ts
 
 .PHONY: bench chaos
+
+k8s-test: ## install the Helm chart on a real Kubernetes control plane (kwok nodes; built into .tools/k8s the first time)
+	@scripts/test.sh 'helm/test/k8s/**/*.test.ts'
+
+.PHONY: k8s-test

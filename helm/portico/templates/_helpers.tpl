@@ -39,7 +39,7 @@ gateway: gateway
 
 {{- define "portico.labels" -}}
 helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
-app.kubernetes.io/name: {{ include "portico.name" . }}
+app.kubernetes.io/name: {{ .Chart.Name }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
@@ -55,9 +55,13 @@ app.kubernetes.io/part-of: portico
 app.kubernetes.io/component: {{ index (include "portico.components" (index . 0) | fromYaml) (index . 1) }}
 {{- end -}}
 
+{{- /*
+Selectors are immutable on a Deployment: they never depend on a value an upgrade may change
+(nameOverride renames resources, not the chart's labels). helm/test/k8s/install.test.ts upgrades across one.
+*/ -}}
 {{- define "portico.selectorLabels" -}}
 {{- $root := index . 0 -}}
-app.kubernetes.io/name: {{ include "portico.name" $root }}
+app.kubernetes.io/name: {{ $root.Chart.Name }}
 app.kubernetes.io/instance: {{ $root.Release.Name }}
 app.kubernetes.io/component: {{ index (include "portico.components" $root | fromYaml) (index . 1) }}
 {{- end -}}
