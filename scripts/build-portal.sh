@@ -11,4 +11,6 @@ if [ "${1:-}" != "--force" ] && [ -f "$built" ] &&
   exit 0
 fi
 log "building the developer portal (services/portal/dist)"
-(cd "$portal" && pnpm run build >"$LOGS/portal-build.log" 2>&1) || { tail -30 "$LOGS/portal-build.log"; die "portal build failed"; }
+# Always a production build: under NODE_ENV=test (the test runner's) Vite would bundle React's
+# development build, whose StrictMode runs every effect twice.
+(cd "$portal" && NODE_ENV=production pnpm run build >"$LOGS/portal-build.log" 2>&1) || { tail -30 "$LOGS/portal-build.log"; die "portal build failed"; }

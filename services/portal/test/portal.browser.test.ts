@@ -247,11 +247,13 @@ describe('portal in the browser', () => {
     assert.deepEqual(alice.problems, []);
   });
 
-  test('Regenerate issues the access token with the validity the form shows, saved or not, and says which', async () => {
-    // Its own developer and application, so it does not lean on the other journeys.
-    const carol = await user();
+  test('Regenerate issues the access token with the validity the form shows, saved or not, and says which', async (t) => {
+    // Its own developer and application, so it neither leans on the other journeys nor changes
+    // what they see (they index users[] and expect bob without applications).
+    const carol = await newUser(browser, stack.storeUrl);
+    t.after(() => carol.context.close());
     const { page } = carol;
-    await signIn(carol, stack.storeUrl, 'bob');
+    await signIn(carol, stack.storeUrl, 'carol');
     await page.goto(`${stack.storeUrl}/applications`);
     await page.getByLabel('Name').fill('Validity check app');
     await page.getByRole('button', { name: 'Create application' }).click();

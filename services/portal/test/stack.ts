@@ -22,6 +22,7 @@ export const USERS = {
   admin: { username: 'PRIMARY/portal-admin', password: 'admin-pass-123', roles: 'admin|developer' },
   alice: { username: 'PRIMARY/alice', password: 'alice-pass-123', roles: 'developer' },
   bob: { username: 'PRIMARY/bob', password: 'bob-pass-1234', roles: 'developer' },
+  carol: { username: 'PRIMARY/carol', password: 'carol-pass-123', roles: 'developer' },
 } as const;
 export type UserName = keyof typeof USERS;
 
