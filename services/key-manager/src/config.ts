@@ -62,7 +62,11 @@ export const configSchema = z.object({
   BOOTSTRAP_USERS: secret(z.string().default('')),
   /** Token endpoint requests per minute. */
   TOKEN_RATE_LIMIT_PER_IP: positiveInt(600),
+  /** Token requests per minute per (client id, source address): strangers cannot use it up. */
   TOKEN_RATE_LIMIT_PER_CLIENT: positiveInt(300),
+  /** Failed client authentications per (client id, source address) per window (all replicas). */
+  TOKEN_AUTH_FAILURES_PER_CLIENT_IP: positiveInt(20),
+  TOKEN_AUTH_FAILURE_WINDOW_S: positiveInt(900),
   /**
    * How long (ms) a client record read to authenticate a token/introspection request is reused;
    * 0 = read it every time. Changes through this replica apply at once; other replicas see a new

@@ -17,6 +17,7 @@ import { createAdminApp, createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { createHasher } from './crypto/hashing.ts';
 import { parseKeyring, parsePartitionKeyrings } from './crypto/keyring.ts';
+import { AuthFailureCounter, installTokenAuthFailureLimit } from './limits/tokenAuthFailures.ts';
 import { installHooks, jwtVerifier } from './oidc/hooks.ts';
 import { interactionsRouter } from './oidc/interactions.ts';
 import { registerPasswordGrant } from './oidc/passwordGrant.ts';
@@ -178,6 +179,13 @@ export async function buildKeyManager(config: Config, ports: KeyManagerPorts): P
     adapter,
   });
   registerPasswordGrant(provider, { users, domains, audience: config.ACCESS_TOKEN_AUDIENCE });
+  installTokenAuthFailureLimit(
+    provider,
+    new AuthFailureCounter(db, {
+      perClientIp: config.TOKEN_AUTH_FAILURES_PER_CLIENT_IP,
+      windowS: config.TOKEN_AUTH_FAILURE_WINDOW_S,
+    }),
+  );
   installHooks({ provider, outbox, jwks, gatewayClientId: config.GATEWAY_CLIENT_ID, logger, metrics });
 
   let topicsReady = ports.ensureTopics === undefined;

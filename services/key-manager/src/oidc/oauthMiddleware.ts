@@ -6,7 +6,8 @@
  *   limit; malformed or oversized bodies answer RFC 6749 errors (4xx), never 500.
  * - `postCredentialsToBasic`: client_secret_post credentials are moved to the Authorization
  *   header, so a client may use either method (oidc-provider accepts one per client).
- * - `tokenRateLimit`: per-IP and per-client fixed windows on the token endpoint (429).
+ * - `tokenRateLimit`: per-IP and per-(client, IP) fixed windows on the token endpoint (429); per
+ *   client alone would let a stranger use up a client's budget from anywhere.
  * - `noStore`: token, introspection and revocation answers are never cached.
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -140,7 +141,7 @@ export function tokenRateLimit(options: { perIp: number; perClient: number }): R
   return (req, res, next) => {
     const ip = req.socket.remoteAddress ?? 'unknown';
     const client = claimedClientId(req);
-    const wait = Math.max(byIp.hit(`ip:${ip}`), client ? byClient.hit(`client:${client}`) : 0);
+    const wait = Math.max(byIp.hit(`ip:${ip}`), client ? byClient.hit(`client:${client}|${ip}`) : 0);
     if (wait > 0) {
       res.setHeader('retry-after', String(wait));
       return oauthError(res, 429, 'temporarily_unavailable', 'too many token requests, retry later');
