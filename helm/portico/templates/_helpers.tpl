@@ -230,3 +230,15 @@ Checks that JSON schema cannot express; each failure says how to fix it.
 {{- fail (printf "\n\nPortico values are not valid:\n  - %s\n" (join "\n  - " $errors)) -}}
 {{- end -}}
 {{- end -}}
+
+{{/*
+A per-process limit from a total: (list $ctx total $component). The key-manager keeps these
+request windows in each process, so each replica gets total / replicas (with autoscaling: the
+fewest replicas, so the total is never exceeded by more than maxReplicas / minReplicas), at least 1.
+*/}}
+{{- define "portico.perReplica" -}}
+{{- $total := index . 1 | int -}}
+{{- $c := index . 2 -}}
+{{- $replicas := ternary $c.autoscaling.minReplicas $c.replicaCount (and (hasKey $c "autoscaling") $c.autoscaling.enabled) | int -}}
+{{- max 1 (div $total (max 1 $replicas)) -}}
+{{- end -}}
