@@ -90,7 +90,19 @@ export function installTokenAuthFailureLimit(provider: Provider, counter: AuthFa
     const clientId = claimedClientId(oidcCtx);
     const address = ctx.req.socket.remoteAddress ?? 'unknown';
     if (clientId) {
-      const wait = await counter.waitSeconds(clientId, address);
+      // The counters are in MongoDB: if it cannot be asked, neither can the token store, so the
+      // answer is the one a database outage gets (503, never a crash or a false 200).
+      const wait = await counter.waitSeconds(clientId, address).catch(() => -1);
+      if (wait < 0) {
+        ctx.status = 503;
+        ctx.set('retry-after', '5');
+        ctx.set('cache-control', 'no-store');
+        ctx.body = {
+          error: 'temporarily_unavailable',
+          error_description: 'the key-manager cannot reach its database, retry later',
+        };
+        return;
+      }
       if (wait > 0) {
         ctx.status = 429;
         ctx.set('retry-after', String(wait));
@@ -105,7 +117,8 @@ export function installTokenAuthFailureLimit(provider: Provider, counter: AuthFa
     await next();
     const body = ctx.body as { error?: unknown } | undefined;
     if (clientId && ctx.status === 401 && body?.error === 'invalid_client') {
-      await counter.recordFailure(clientId, address);
+      // Best effort: the answer is already decided; a lost count only loosens the bound.
+      await counter.recordFailure(clientId, address).catch(() => undefined);
     }
   });
 }
