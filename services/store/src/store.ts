@@ -12,6 +12,7 @@ import { OutboxRelay, topicNames, usageTopicName } from '@portico/events';
 import type { Express } from 'express';
 import express from 'express';
 import type { Connection, Model } from 'mongoose';
+import type { BackgroundConsumer } from './background-consumer.ts';
 import { readCatalogFile } from './catalog-file.ts';
 import type { Config } from './config.ts';
 import { tokenValidityBounds } from './config.ts';
@@ -37,7 +38,6 @@ import { tierRoutes } from './http/routes/tiers.ts';
 import { usageRoutes } from './http/routes/usage.ts';
 import type { IdentityProvider } from './identity/port.ts';
 import { SessionStore } from './identity/sessions.ts';
-import type { UserRevocationFollower } from './identity/user-revocations.ts';
 import { followUserRevocations } from './identity/user-revocations.ts';
 import type { KeyManagerClient } from './keymanager/port.ts';
 import type { EntityBase } from './outbox/entity-store.ts';
@@ -111,7 +111,7 @@ export function buildStore(config: Config, ports: StorePorts): Store {
     dayDays: config.USAGE_DAY_RETENTION_DAYS,
   });
   let usageFollower: UsageFollower | undefined;
-  let userRevocations: UserRevocationFollower | undefined;
+  let userRevocations: BackgroundConsumer | undefined;
 
   let lastHousekeeping = 0;
   const theRelay = new OutboxRelay({

@@ -7,62 +7,43 @@
  * harmless: sessions created after a revocation are kept.
  */
 import type { Logger } from '@portico/core';
-import type { EventBus, RunningConsumer } from '@portico/events';
+import type { EventBus } from '@portico/events';
 import { revocationEvent } from '@portico/events';
+import type { BackgroundConsumer } from '../background-consumer.ts';
+import { consumeInBackground } from '../background-consumer.ts';
 import type { SessionStore } from './sessions.ts';
-
-export interface UserRevocationFollower {
-  stop(): Promise<void>;
-}
 
 export function followUserRevocations(options: {
   bus: Pick<EventBus, 'consume'>;
   topic: string;
   sessions: SessionStore;
   logger: Logger;
-}): UserRevocationFollower {
+}): BackgroundConsumer {
   const { sessions, logger } = options;
-  let consumer: RunningConsumer | undefined;
-  let stopped = false;
-  const started = (async () => {
-    for (let attempt = 1; !stopped; attempt += 1) {
-      try {
-        consumer = await options.bus.consume({
-          broadcast: true,
-          topics: [options.topic],
-          schema: revocationEvent,
-          handle: async (event) => {
-            if (event.type === 'user.tokens_revoked') {
-              const ended = await sessions.endFor(
-                { subject: event.data.subject },
-                new Date(event.data.revokedBefore),
-              );
-              if (ended > 0)
-                logger.info({ subject: event.data.subject, ended }, 'sessions of a revoked user ended');
-            } else if (event.type === 'domain.tokens_revoked') {
-              const ended = await sessions.endFor(
-                { domain: event.data.domain },
-                new Date(event.data.revokedBefore),
-              );
-              if (ended > 0)
-                logger.info({ domain: event.data.domain, ended }, 'sessions of a revoked domain ended');
-            }
-          },
-        });
-        if (stopped) await consumer.stop();
-        return;
-      } catch (err) {
-        // The key-manager owns (and creates) the topic: until then, retry in the background.
-        logger.info({ attempt, err: (err as Error).message }, 'revocations topic not readable yet, retrying');
-        await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * attempt)).unref());
-      }
-    }
-  })();
-  return {
-    async stop() {
-      stopped = true;
-      await started;
-      await consumer?.stop();
+  return consumeInBackground(
+    options.bus,
+    {
+      broadcast: true,
+      topics: [options.topic],
+      schema: revocationEvent,
+      handle: async (event) => {
+        if (event.type === 'user.tokens_revoked') {
+          const ended = await sessions.endFor(
+            { subject: event.data.subject },
+            new Date(event.data.revokedBefore),
+          );
+          if (ended > 0)
+            logger.info({ subject: event.data.subject, ended }, 'sessions of a revoked user ended');
+        } else if (event.type === 'domain.tokens_revoked') {
+          const ended = await sessions.endFor(
+            { domain: event.data.domain },
+            new Date(event.data.revokedBefore),
+          );
+          if (ended > 0)
+            logger.info({ domain: event.data.domain, ended }, 'sessions of a revoked domain ended');
+        }
+      },
     },
-  };
+    logger,
+  );
 }

@@ -6,13 +6,12 @@
  */
 import type { Counter, Logger, Metrics } from '@portico/core';
 import { promClient } from '@portico/core';
-import type { EventBus, RunningConsumer } from '@portico/events';
+import type { EventBus } from '@portico/events';
 import { usageBatch } from '@portico/events';
+import { consumeInBackground } from '../background-consumer.ts';
 import type { UsageLedger } from './ledger.ts';
 
 export interface UsageFollower {
-  /** Resolves when the consumer has been started (or stop() was called first). */
-  started: Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -36,32 +35,22 @@ export function followUsage(options: {
       labelNames: ['result'],
       registers: [options.metrics.registry],
     });
-  let consumer: RunningConsumer | undefined;
-  let stopped = false;
-
-  const started = (async () => {
-    for (let attempt = 1; !stopped; attempt += 1) {
-      try {
-        consumer = await options.bus.consume({
-          groupId: options.groupId,
-          topics: [options.topic],
-          schema: usageBatch,
-          fromBeginning: true,
-          handle: async (batch) => {
-            const result = await ledger.fold(batch);
-            batches.inc({ result });
-            if (result === 'too-old')
-              logger.warn({ batchId: batch.id }, 'usage batch older than the minute retention dropped');
-          },
-        });
-        if (stopped) await consumer.stop();
-        return;
-      } catch (err) {
-        logger.info({ attempt, err: (err as Error).message }, 'usage topic not readable yet, retrying');
-        await new Promise((r) => setTimeout(r, Math.min(10_000, 500 * attempt)).unref());
-      }
-    }
-  })();
+  const consumer = consumeInBackground(
+    options.bus,
+    {
+      groupId: options.groupId,
+      topics: [options.topic],
+      schema: usageBatch,
+      fromBeginning: true,
+      handle: async (batch) => {
+        const result = await ledger.fold(batch);
+        batches.inc({ result });
+        if (result === 'too-old')
+          logger.warn({ batchId: batch.id }, 'usage batch older than the minute retention dropped');
+      },
+    },
+    logger,
+  );
 
   let rolling = false;
   const timer = setInterval(async () => {
@@ -79,11 +68,9 @@ export function followUsage(options: {
   timer.unref();
 
   return {
-    started,
     async stop() {
-      stopped = true;
       clearInterval(timer);
-      await consumer?.stop();
+      await consumer.stop();
     },
   };
 }
