@@ -8,6 +8,7 @@
 import type { mongo } from 'mongoose';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { answerTemporarilyUnavailable } from '../oidc/hooks.ts';
 
 interface FailureDoc {
   _id: string;
@@ -94,23 +95,11 @@ export function installTokenAuthFailureLimit(provider: Provider, counter: AuthFa
       // answer is the one a database outage gets (503, never a crash or a false 200).
       const wait = await counter.waitSeconds(clientId, address).catch(() => -1);
       if (wait < 0) {
-        ctx.status = 503;
-        ctx.set('retry-after', '5');
-        ctx.set('cache-control', 'no-store');
-        ctx.body = {
-          error: 'temporarily_unavailable',
-          error_description: 'the key-manager cannot reach its database, retry later',
-        };
+        answerTemporarilyUnavailable(ctx, 5, 'the key-manager cannot reach its database, retry later');
         return;
       }
       if (wait > 0) {
-        ctx.status = 429;
-        ctx.set('retry-after', String(wait));
-        ctx.set('cache-control', 'no-store');
-        ctx.body = {
-          error: 'temporarily_unavailable',
-          error_description: 'too many failed client authentications, retry later',
-        };
+        answerTemporarilyUnavailable(ctx, wait, 'too many failed client authentications, retry later', 429);
         return;
       }
     }

@@ -148,13 +148,7 @@ export function installHooks(options: HookOptions): void {
         await handleJwtIntrospection(octx);
     } catch (err) {
       if (!downErrors.has(ctx) && !isDependencyDown(err)) throw err;
-      ctx.status = 503;
-      ctx.set('retry-after', '5');
-      ctx.set('cache-control', 'no-store');
-      ctx.body = {
-        error: 'temporarily_unavailable',
-        error_description: 'the service is temporarily unavailable',
-      };
+      answerTemporarilyUnavailable(ctx, 5, 'the service is temporarily unavailable');
       return;
     }
 
@@ -217,4 +211,17 @@ export function jwtRevocation(token: string, payload: JWTPayload) {
     clientId: str(payload['client_id']) ?? 'unknown',
     expiresAt: typeof payload.exp === 'number' ? new Date(payload.exp * 1000).toISOString() : null,
   };
+}
+
+/** An OAuth endpoint's 503 (or 429) answer: RFC 6749 `temporarily_unavailable`, Retry-After, never cached. */
+export function answerTemporarilyUnavailable(
+  ctx: { status: number; body: unknown; set(name: string, value: string): void },
+  retryAfterSeconds: number,
+  description: string,
+  status = 503,
+): void {
+  ctx.status = status;
+  ctx.set('retry-after', String(retryAfterSeconds));
+  ctx.set('cache-control', 'no-store');
+  ctx.body = { error: 'temporarily_unavailable', error_description: description };
 }
