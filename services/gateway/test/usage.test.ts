@@ -246,6 +246,17 @@ describe('usage counting at the gateway', () => {
     );
   });
 
+  test('a gateway creates the usage topic at start, before any request, so the store can follow it from the first batch', async () => {
+    const prefix = `${uniqueName('usage-topic')}.`;
+    const { bus, topic } = await sharedBus(prefix);
+    const gw = await replica(infra.kafkaBrokers.join(','), prefix);
+    await gw.start();
+    await waitFor(async () => (await bus.admin((a) => a.listTopics())).includes(topic), {
+      timeoutMs: 15_000,
+      message: `usage topic ${topic} not created at start`,
+    });
+  });
+
   test('with ANALYTICS_ENABLED=false requests are served and nothing is counted or published', async () => {
     const prefix = `${uniqueName('usage-off')}.`;
     const { bus, topic } = await sharedBus(prefix);

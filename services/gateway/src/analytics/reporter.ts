@@ -49,9 +49,25 @@ export class UsageReporter {
     options.metrics.pendingSource.current = () => this.pending.length;
   }
 
-  /** Starts closing windows on their boundaries. */
+  /**
+   * Starts closing windows on their boundaries, and creates the usage topic at once in the
+   * background: the store's consumer can then join before the first batch, instead of finding
+   * the topic only after it and waiting out its retry backoff. A failure here is retried before
+   * the first batch is sent.
+   */
   start(): void {
     this.scheduleWindowEnd();
+    this.options
+      .ensureTopic()
+      .then(() => {
+        this.topicReady = true;
+      })
+      .catch((err: Error) => {
+        this.options.logger.warn(
+          { err: err.message },
+          'usage topic not created yet, retrying with the first batch',
+        );
+      });
   }
 
   /** Counts one answered request. Never throws, never waits. */
