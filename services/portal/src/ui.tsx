@@ -274,13 +274,19 @@ export function TierField(props: {
         <select id={id} value={props.value} onChange={(e) => props.onChange(e.target.value)}>
           {props.tiers.map((t) => (
             <option key={t.name} value={t.name}>
-              {t.name} ({formatTier(t)})
+              {tierOptionLabel(t)}
             </option>
           ))}
         </select>
       )}
     </Field>
   );
+}
+
+/** "Gold (5,000 requests per minute)", and just "Unlimited" rather than "Unlimited (Unlimited)". */
+export function tierOptionLabel(t: { name: string; requests: number | null; unitSeconds: number }): string {
+  const limit = formatTier(t);
+  return limit === t.name ? t.name : `${t.name} (${limit})`;
 }
 
 export function formatTier(t: {

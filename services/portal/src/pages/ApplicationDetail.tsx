@@ -15,6 +15,7 @@ import {
   Notice,
   sortTiers,
   TierField,
+  tierOptionLabel,
   useAction,
   useConfirm,
   useResource,
@@ -171,6 +172,7 @@ function Subscriptions(props: { app: Application }) {
   }, [props.app.id]);
   const remove = useAction();
   const confirm = useConfirm();
+  const [changed, setChanged] = useState('');
   return (
     <Async resource={data} label="subscriptions">
       {({ subs, apis, tiers }) => {
@@ -191,6 +193,7 @@ function Subscriptions(props: { app: Application }) {
             <section className="panel">
               <h2>Subscriptions</h2>
               <ErrorBox error={remove.error} />
+              {changed && <Notice>{changed}</Notice>}
               {subs.length === 0 ? (
                 <p className="muted">No subscriptions yet: subscribe this application to an API.</p>
               ) : (
@@ -211,7 +214,22 @@ function Subscriptions(props: { app: Application }) {
                         );
                       },
                     },
-                    { header: 'Tier', cell: (s) => s.tier },
+                    {
+                      header: 'Tier',
+                      cell: (s) => (
+                        <TierChanger
+                          subscription={s}
+                          apiName={byId.get(s.apiId)?.name ?? 'API'}
+                          tiers={tiers}
+                          onChanged={(tier) => {
+                            setChanged(
+                              `${byId.get(s.apiId)?.name ?? 'The API'} is now on the ${tier} tier: every gateway applies its limit within seconds.`,
+                            );
+                            data.reload();
+                          }}
+                        />
+                      ),
+                    },
                     {
                       header: 'Status',
                       cell: (s) => (
@@ -248,6 +266,50 @@ function Subscriptions(props: { app: Application }) {
         );
       }}
     </Async>
+  );
+}
+
+/**
+ * A subscription's tier, changeable in place: the select picks, the button applies (so moving
+ * through the options with the keyboard never changes a live limit by accident).
+ */
+function TierChanger(props: {
+  subscription: Subscription;
+  apiName: string;
+  tiers: Tier[];
+  onChanged(tier: string): void;
+}) {
+  const [tier, setTier] = useState(props.subscription.tier);
+  const action = useAction();
+  const known = props.tiers.some((t) => t.name === props.subscription.tier);
+  const apply = async () => {
+    const ok = await action.run(() =>
+      api.patch<Subscription>(`/api/v1/subscriptions/${enc(props.subscription.id)}`, { tier }),
+    );
+    if (ok) props.onChanged(ok.tier);
+  };
+  return (
+    <div className="tier-changer">
+      <select
+        aria-label={`Tier for ${props.apiName}`}
+        value={tier}
+        onChange={(e) => setTier(e.target.value)}
+        disabled={action.busy}
+      >
+        {!known && <option value={props.subscription.tier}>{props.subscription.tier}</option>}
+        {props.tiers.map((t) => (
+          <option key={t.name} value={t.name}>
+            {tierOptionLabel(t)}
+          </option>
+        ))}
+      </select>
+      {tier !== props.subscription.tier && (
+        <button type="button" className="btn btn-small" onClick={apply} disabled={action.busy}>
+          {action.busy ? 'Changing…' : 'Change tier'}
+        </button>
+      )}
+      <ErrorBox error={action.error} />
+    </div>
   );
 }
 
