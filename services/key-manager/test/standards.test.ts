@@ -12,6 +12,7 @@ import type { Running } from './harness.ts';
 import { ADMIN_TOKEN, basic, createClient, introspect, startKeyManager, tokenRequest } from './harness.ts';
 import { discover, insecure } from './oauthClient.ts';
 
+const PUBLIC = 'https://app.example.com/cb';
 let km: Running;
 let as: oauth.AuthorizationServer;
 before(async () => {
@@ -203,5 +204,95 @@ describe('paths nobody serves answer 404 in the common error shape', () => {
       await fetch(`${km.admin}/admin/clients`, { method: 'PUT', headers: auth }),
       'PUT /admin/clients',
     );
+  });
+});
+
+describe("the admin API applies the store's rule for application keys (libs/contracts key-grants.ts)", () => {
+  const create = (body: Record<string, unknown>) =>
+    km.adminFetch('/admin/clients', {
+      method: 'POST',
+      body: { applicationId: 'app_r', keyType: 'PRODUCTION', ...body },
+    });
+  type ErrorBody = {
+    error: { code: string; message: string; details: Array<{ path: string; code: string }> };
+  };
+
+  test('clients the rule refuses are 400 with the rule as code and the field named, and nothing is written', async () => {
+    const count = () => km.mongo.db?.collection('clients').countDocuments();
+    const before = await count();
+    const cases: Array<[Record<string, unknown>, string, string]> = [
+      [{ grantTypes: ['refresh_token'] }, 'invalid_grant_types', 'grantTypes'],
+      [{ grantTypes: ['client_credentials', 'refresh_token'] }, 'invalid_grant_types', 'grantTypes'],
+      [{ grantTypes: [] }, 'invalid_grant_types', 'grantTypes'],
+      [
+        { grantTypes: ['urn:ietf:params:oauth:grant-type:jwt-bearer'] },
+        'invalid_grant_types',
+        'grantTypes[0]',
+      ],
+      [{ grantTypes: ['authorization_code'] }, 'callback_required', 'redirectUris'],
+      [
+        { grantTypes: ['authorization_code'], redirectUris: [PUBLIC, 'http://app.example.com/cb'] },
+        'invalid_callback_url',
+        'redirectUris[1]',
+      ],
+      [
+        { grantTypes: ['authorization_code'], redirectUris: [`${PUBLIC}#x`] },
+        'invalid_callback_url',
+        'redirectUris[0]',
+      ],
+      [
+        {
+          grantTypes: ['authorization_code'],
+          redirectUris: Array.from({ length: 21 }, (_, i) => `${PUBLIC}${i}`),
+        },
+        'invalid_callback_url',
+        'redirectUris',
+      ],
+    ];
+    for (const [body, code, field] of cases) {
+      const res = await create(body);
+      assert.equal(res.status, 400, JSON.stringify(body));
+      const err = ((await res.json()) as ErrorBody).error;
+      assert.equal(err.code, code, JSON.stringify(body));
+      assert.ok(err.message.startsWith(`${field}:`), err.message);
+      assert.ok(
+        err.details.some((d) => d.path === field.replace(/\[(\d+)\]$/, '.$1') && d.code === code),
+        JSON.stringify(err.details),
+      );
+    }
+    assert.equal(await count(), before);
+  });
+
+  test('loopback http callbacks and the sensible combinations are accepted', async () => {
+    for (const body of [
+      { grantTypes: ['authorization_code', 'refresh_token'], redirectUris: ['http://127.0.0.1:8080/cb'] },
+      {
+        grantTypes: ['authorization_code'],
+        redirectUris: ['http://[::1]:8080/cb', 'http://localhost/cb', PUBLIC],
+      },
+      { grantTypes: ['password', 'refresh_token'] },
+      { grantTypes: ['client_credentials'] },
+    ]) {
+      const res = await create(body);
+      assert.equal(res.status, 201, `${JSON.stringify(body)} ${await res.clone().text()}`);
+    }
+  });
+
+  test('PATCH is checked against the merged result; a PATCH that changes neither is never refused', async () => {
+    const c = await createClient(km, { grantTypes: ['password', 'refresh_token'] });
+    const patch = (body: Record<string, unknown>) =>
+      km.adminFetch(`/admin/clients/${c.clientId}`, { method: 'PATCH', body });
+    const alone = await patch({ grantTypes: ['refresh_token'] });
+    assert.equal(alone.status, 400);
+    assert.equal(((await alone.json()) as ErrorBody).error.code, 'invalid_grant_types');
+    const noCallback = await patch({ grantTypes: ['authorization_code'] });
+    assert.equal(((await noCallback.json()) as ErrorBody).error.code, 'callback_required');
+    const got = (await (await km.adminFetch(`/admin/clients/${c.clientId}`)).json()) as {
+      grantTypes: string[];
+    };
+    assert.deepEqual(got.grantTypes, ['password', 'refresh_token'], 'unchanged');
+    assert.equal((await patch({ redirectUris: [PUBLIC] })).status, 200);
+    assert.equal((await patch({ grantTypes: ['authorization_code'] })).status, 200);
+    assert.equal((await patch({ disabled: true })).status, 200);
   });
 });
