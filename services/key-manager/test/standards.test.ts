@@ -41,8 +41,13 @@ async function applicationToken(c: { clientId: string; clientSecret: string }): 
 
 describe('RFC 6749 §5.2: client authentication failures are 401 invalid_client', () => {
   test('a request without any client authentication is 401 invalid_client with a Basic challenge', async () => {
-    for (const path of ['/token', '/token/introspection', '/token/revocation']) {
-      const body = path === '/token' ? 'grant_type=client_credentials' : 'token=abc';
+    const bodies: Record<string, string> = {
+      '/token': 'grant_type=client_credentials',
+      '/token/introspection': 'token=abc',
+      '/token/revocation': 'token=abc',
+      '/request': 'response_type=code&scope=openid', // pushed authorization requests (RFC 9126)
+    };
+    for (const [path, body] of Object.entries(bodies)) {
       const res = await fetch(`${km.issuer}${path}`, form(body));
       assert.equal(res.status, 401, path);
       assert.equal(((await res.json()) as { error: string }).error, 'invalid_client', path);

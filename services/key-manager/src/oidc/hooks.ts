@@ -194,7 +194,7 @@ export function installHooks(options: HookOptions): void {
 }
 
 /** The oidc-provider routes that authenticate the calling client. */
-const CLIENT_AUTH_ROUTES = new Set(['token', 'introspection', 'revocation']);
+const CLIENT_AUTH_ROUTES = new Set(['token', 'introspection', 'revocation', 'pushed_authorization_request']);
 
 export const isJwt = (v: unknown): v is string =>
   typeof v === 'string' && v.length < 16_384 && /^[\w-]+\.[\w-]+\.[\w-]+$/.test(v);
