@@ -1,3 +1,4 @@
+export * from './key-grants.ts';
 export * from './lifecycle.ts';
 export * from './open-resources.ts';
 export * from './portal-config.ts';

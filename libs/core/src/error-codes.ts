@@ -45,15 +45,17 @@ export const ERROR_CODES = {
   no_keys: 'The application has no keys of this type',
   grant_not_allowed: 'The key or client does not allow this grant type',
   invalid_allowed_domains: 'An allowed domain is not a host name or *.wildcard',
-  callback_required: 'The authorization_code grant needs a callback URL',
-  invalid_grant_types: 'The grant types do not go together',
   invalid_validity: 'The token validity is outside the allowed bounds',
   key_manager_out_of_sync: 'The key no longer exists at the key-manager',
   key_manager_rejected: 'The key-manager refused the request',
+  // ---- application keys: the store's key routes and the key-manager admin API (libs/contracts key-grants.ts)
+  invalid_grant_types: 'A grant type is unknown, missing, or the grant types do not go together',
+  callback_required: 'The authorization_code grant needs a callback URL',
+  invalid_callback_url:
+    'A callback (redirect) URL is not https (http only for loopback), has a fragment, or is too long',
 
   // ---- key-manager admin API
   client_not_found: 'No such OAuth client',
-  redirect_uri_required: 'authorization_code needs a redirect URI',
   invalid_subject: 'The subject is not DOMAIN/name of a configured user store',
   invalid_domain: 'No user store has this domain',
   invalid_time: 'The time must not be in the future',

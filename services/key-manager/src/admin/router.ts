@@ -4,7 +4,8 @@
  * ends tokens writes its outbox record first (outbox.ts) and only then changes the rest, so a
  * failure half-way leaves the revocation in force and the caller sees 503 and retries.
  */
-import type { Logger } from '@portico/core';
+import { checkKeyGrants, describeKeyGrantsProblems, keyGrantsDetails } from '@portico/contracts';
+import type { ErrorCode, Logger } from '@portico/core';
 import { AppError, badRequest, jsonBody, notFound, unauthorized, unavailable } from '@portico/core';
 import { makeEvent } from '@portico/events';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
@@ -101,22 +102,25 @@ export function adminRouter(deps: AdminDeps): Router {
     await outbox.clientChanged(event);
   };
 
-  const needsRedirect = (grantTypes: string[], redirectUris: string[]) => {
-    if (grantTypes.includes('authorization_code') && redirectUris.length === 0) {
-      throw badRequest(
-        'authorization_code needs at least one redirect URI',
-        undefined,
-        'redirect_uri_required',
-      );
-    }
+  /** The store's rule for application keys (libs/contracts), so both refuse the same clients. */
+  const checkGrants = (grantTypes: string[], redirectUris: string[]) => {
+    const check = checkKeyGrants({ grantTypes, callbackUrls: redirectUris });
+    if (check.ok) return { grantTypes: check.grantTypes, redirectUris: check.callbackUrls };
+    const names = { grantTypes: 'grantTypes', callbackUrls: 'redirectUris' };
+    const code: ErrorCode = check.problems[0]?.rule ?? 'invalid_grant_types';
+    throw badRequest(
+      describeKeyGrantsProblems(check.problems, names),
+      keyGrantsDetails(check.problems, names),
+      code,
+    );
   };
 
   // --- clients ---------------------------------------------------------------------------
   router.post(
     '/admin/clients',
     wrap(async (req, res) => {
-      const input = clientInput.parse(req.body);
-      needsRedirect(input.grantTypes, input.redirectUris);
+      const parsed = clientInput.parse(req.body);
+      const input = { ...parsed, ...checkGrants(parsed.grantTypes, parsed.redirectUris) };
       const { doc, secret } = await clients.create(input);
       await announce(doc);
       res.status(201).json({ ...viewOf(doc), clientSecret: secret });
@@ -135,11 +139,17 @@ export function adminRouter(deps: AdminDeps): Router {
   router.patch(
     '/admin/clients/:clientId',
     wrap(async (req, res) => {
-      const patch = clientPatch.parse(req.body);
+      let patch = clientPatch.parse(req.body);
       const id = String(req.params['clientId']);
       const current = await clients.get(id);
       if (!current) throw notFound('No such client', 'client_not_found');
-      needsRedirect(patch.grantTypes ?? current.grantTypes, patch.redirectUris ?? current.redirectUris);
+      // Checked when they change: disabling an older client must never be refused.
+      if (patch.grantTypes !== undefined || patch.redirectUris !== undefined) {
+        patch = {
+          ...patch,
+          ...checkGrants(patch.grantTypes ?? current.grantTypes, patch.redirectUris ?? current.redirectUris),
+        };
+      }
       // Disabling a key ends its tokens (re-enabling does not bring them back).
       if (patch.disabled === true && !current.disabled) await outbox.clientTokensRevoked(id);
       const doc = await clients.update(id, patch);

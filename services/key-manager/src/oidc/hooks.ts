@@ -8,10 +8,13 @@
  *      application tokens (docs/internal-apis.md);
  *   5. JWT access tokens, which oidc-provider does not store, are introspected and revoked here:
  *      the signature is checked with our own keys, revocation writes the outbox record;
- *   6. metrics: tokens issued by grant and format, introspection latency.
+ *   6. metrics: tokens issued by grant and format, introspection latency;
+ *   7. a request with no client authentication at all is 401 invalid_client with a Basic
+ *      challenge (RFC 6749 §5.2; oidc-provider answers 400 invalid_request);
+ *   8. paths oidc-provider does not serve answer 404 in the common error shape, not Koa's text.
  */
 import type { Logger, Metrics } from '@portico/core';
-import { isMongoUnavailable, promClient } from '@portico/core';
+import { errorBody, isMongoUnavailable, notFound, promClient } from '@portico/core';
 import type { JWTPayload } from 'jose';
 import { createLocalJWKSet, jwtVerify } from 'jose';
 import type Provider from 'oidc-provider';
@@ -97,14 +100,9 @@ export function installHooks(options: HookOptions): void {
     if (!isJwt(token)) return;
     const payload = await verifyJwt(token);
     if (!payload) return;
-    if (payload['client_id'] !== ctx.oidc.client?.clientId) {
-      ctx.status = 400;
-      ctx.body = {
-        error: 'invalid_request',
-        error_description: 'client is not authorized to revoke the presented token',
-      };
-      return;
-    }
+    // Another client's token: 200 and no effect, exactly as for an invalid one (RFC 7009 §2.2), so
+    // the answer never tells whether a JWT is genuine.
+    if (payload['client_id'] !== ctx.oidc.client?.clientId) return;
     await outbox.tokenRevoked(jwtRevocation(token, payload));
   }
 
@@ -138,6 +136,11 @@ export function installHooks(options: HookOptions): void {
     await requestScope.run(ctx as KoaContextWithOIDC, next);
     const octx = ctx as KoaContextWithOIDC;
     const route = octx.oidc?.route;
+    if (!route && ctx.status === 404 && ctx.body == null) {
+      ctx.body = errorBody(notFound('No such resource'), (ctx.req as { id?: string }).id);
+      ctx.status = 404;
+      return;
+    }
 
     try {
       if (downErrors.has(ctx)) throw new Error('dependency down');
@@ -154,6 +157,16 @@ export function installHooks(options: HookOptions): void {
 
     const body = ctx.body as Record<string, unknown> | undefined;
     if (!body || typeof body !== 'object') return;
+    if (
+      CLIENT_AUTH_ROUTES.has(route ?? '') &&
+      body['error'] === 'invalid_request' &&
+      body['error_description'] === 'no client authentication mechanism provided'
+    ) {
+      ctx.status = 401;
+      ctx.set('www-authenticate', `Basic realm="${provider.issuer}"`);
+      body['error'] = 'invalid_client';
+      body['error_description'] = 'client authentication is required';
+    }
     // RFC 6749 §5.2 names this case unauthorized_client; oidc-provider says invalid_request.
     if (
       route === 'token' &&
@@ -179,6 +192,9 @@ export function installHooks(options: HookOptions): void {
     }
   });
 }
+
+/** The oidc-provider routes that authenticate the calling client. */
+const CLIENT_AUTH_ROUTES = new Set(['token', 'introspection', 'revocation', 'pushed_authorization_request']);
 
 export const isJwt = (v: unknown): v is string =>
   typeof v === 'string' && v.length < 16_384 && /^[\w-]+\.[\w-]+\.[\w-]+$/.test(v);

@@ -169,6 +169,10 @@ export function createProvider(options: ProviderOptions): Provider {
       token_endpoint_auth_method: 'client_secret_basic',
       id_token_signed_response_alg: 'RS256',
     },
+    // Discovery advertises exactly what works: client secrets (Basic, or in the body, which
+    // oauthMiddleware.ts moves to Basic). No JWT client assertions (so no HS256 & co.), no public
+    // clients: every client of the admin API has a secret.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256'],
     },

@@ -7,31 +7,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { TokenValidity } from '@portico/contracts';
-import { NEVER_EXPIRES } from '@portico/contracts';
+import { MAX_CALLBACK_URL_LENGTH, NEVER_EXPIRES } from '@portico/contracts';
 import type { mongo } from 'mongoose';
 import type { AdapterPayload } from 'oidc-provider';
 import { z } from 'zod';
 import { hashClientSecret } from '../crypto/hashing.ts';
 import { validitySeconds } from '../oidc/validity.ts';
 
-export const GRANT_TYPES = ['client_credentials', 'authorization_code', 'refresh_token', 'password'] as const;
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]{1,128}$/;
 
-/** Redirect URIs: absolute https, or http only for loopback (native/dev apps); no fragment. */
-export const redirectUri = z
-  .string()
-  .max(2000)
-  .refine((value) => {
-    let url: URL;
-    try {
-      url = new URL(value);
-    } catch {
-      return false;
-    }
-    if (url.hash || url.username || url.password) return false;
-    if (url.protocol === 'https:') return true;
-    return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  }, 'must be an absolute https URL (http only for loopback) without fragment or credentials');
+// Shapes only: which grant types go together and which redirect URIs are acceptable is the one
+// rule of libs/contracts (checkKeyGrants), applied by the admin router. These bounds only keep
+// bodies small; the rule's own limits are lower and answer with a field message.
+const grantTypes = z.array(z.string().max(100)).max(100);
+const redirectUris = z.array(z.string().max(MAX_CALLBACK_URL_LENGTH + 1)).max(100);
 
 /** The client's own validity; null = the defaults apply (validity.ts). */
 const clientValidity = validitySeconds.nullable();
@@ -41,8 +30,8 @@ export const clientInput = z
     applicationId: z.string().min(1).max(128),
     keyType: z.enum(['PRODUCTION', 'SANDBOX']),
     tokenFormat: z.enum(['opaque', 'jwt']).default('opaque'),
-    grantTypes: z.array(z.enum(GRANT_TYPES)).max(4).default(['client_credentials']),
-    redirectUris: z.array(redirectUri).max(20).default([]),
+    grantTypes: grantTypes.default(['client_credentials']),
+    redirectUris: redirectUris.default([]),
     scopes: z.array(z.string().regex(SCOPE_TOKEN)).max(100).default([]),
     validitySeconds: clientValidity.optional(),
     name: z.string().min(1).max(200).optional(),
@@ -52,8 +41,8 @@ export const clientInput = z
 export const clientPatch = z
   .object({
     tokenFormat: z.enum(['opaque', 'jwt']),
-    grantTypes: z.array(z.enum(GRANT_TYPES)).max(4),
-    redirectUris: z.array(redirectUri).max(20),
+    grantTypes,
+    redirectUris,
     scopes: z.array(z.string().regex(SCOPE_TOKEN)).max(100),
     validitySeconds: clientValidity,
     name: z.string().min(1).max(200),

@@ -10,8 +10,13 @@
  * new client); a crash leaves a PENDING slot that can be taken over after
  * KEY_PENDING_TIMEOUT_SECONDS.
  */
-import type { TokenValidityBounds } from '@portico/contracts';
-import { checkValidity } from '@portico/contracts';
+import type { KeyGrantsProblem, TokenValidityBounds } from '@portico/contracts';
+import {
+  checkKeyGrants,
+  checkValidity,
+  describeKeyGrantsProblems,
+  keyGrantsDetails,
+} from '@portico/contracts';
 import type { Logger } from '@portico/core';
 import type { KeyType, TokenFormat } from '@portico/events';
 import type { IssuedToken, KeyManagerClient } from '../keymanager/port.ts';
@@ -249,30 +254,36 @@ export class KeyService {
       input.validitySeconds !== undefined
         ? this.validity(input.validitySeconds)
         : (current?.validitySeconds ?? this.policy.defaultSeconds);
-    const grantTypes = [...new Set(input.grantTypes ?? current?.grantTypes ?? ['client_credentials'])];
-    const callbackUrls = [...new Set(input.callbackUrls ?? current?.callbackUrls ?? [])];
-    if (grantTypes.includes('authorization_code') && callbackUrls.length === 0) {
-      throw new InvalidInput(
-        'The authorization_code grant needs at least one callback URL',
-        'callback_required',
-      );
-    }
-    if (
-      grantTypes.includes('refresh_token') &&
-      !grantTypes.some((g) => g === 'authorization_code' || g === 'password')
-    ) {
-      throw new InvalidInput(
-        'refresh_token needs the authorization_code or password grant',
-        'invalid_grant_types',
-      );
-    }
+    const grants = this.grants(input, current);
     return {
       allowedDomains,
       validitySeconds,
       tokenFormat: input.tokenFormat ?? current?.tokenFormat ?? 'opaque',
-      grantTypes,
-      callbackUrls,
+      ...grants,
     };
+  }
+
+  /**
+   * Grant types and callback URLs by the one rule the key-manager applies too (libs/contracts
+   * key-grants.ts), before anything is written here or there. An update that changes neither
+   * keeps them as they are.
+   */
+  private grants(
+    input: KeySettingsInput,
+    current: KeySettings | undefined,
+  ): Pick<KeySettings, 'grantTypes' | 'callbackUrls'> {
+    if (current && input.grantTypes === undefined && input.callbackUrls === undefined) {
+      return { grantTypes: current.grantTypes, callbackUrls: current.callbackUrls };
+    }
+    const check = checkKeyGrants({
+      grantTypes: input.grantTypes ?? current?.grantTypes ?? ['client_credentials'],
+      callbackUrls: input.callbackUrls ?? current?.callbackUrls ?? [],
+    });
+    if (check.ok) return { grantTypes: check.grantTypes, callbackUrls: check.callbackUrls };
+    const first = check.problems[0] as KeyGrantsProblem;
+    throw new InvalidInput(describeKeyGrantsProblems(check.problems), first.rule, {
+      details: keyGrantsDetails(check.problems),
+    });
   }
 
   private validity(seconds: number): number {

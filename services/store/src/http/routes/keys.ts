@@ -1,27 +1,32 @@
 /** Application keys (PRODUCTION, SANDBOX), their secrets and application access tokens. */
+import {
+  CALLBACK_URL_RULE,
+  KEY_GRANT_TYPES,
+  MAX_CALLBACK_URL_LENGTH,
+  MAX_CALLBACK_URLS,
+} from '@portico/contracts';
 import { tokenFormatSchema } from '@portico/events';
 import { z } from 'zod';
 import type { KeyService } from '../../domain/keys.ts';
 import { presentKey } from '../present.ts';
 import type { RouteSpec } from '../route.ts';
 import { route } from '../route.ts';
-import { API, applicationId, httpUrl, keyType, scope } from '../schemas.ts';
+import { API, applicationId, keyType, scope } from '../schemas.ts';
 
-const grantType = z.enum([
-  'client_credentials',
-  'password',
-  'authorization_code',
-  'refresh_token',
-  'urn:ietf:params:oauth:grant-type:jwt-bearer',
-]);
+// The shapes; which grant types go together and which callback URLs are acceptable is the one
+// rule of libs/contracts (checkKeyGrants), applied by the domain (domain/keys.ts).
+const grantType = z.enum(KEY_GRANT_TYPES);
+const callbackUrl = z.string().max(MAX_CALLBACK_URL_LENGTH).meta({ description: CALLBACK_URL_RULE });
 const keySettingsFields = {
   /** Host names or *.example.com; empty or ["ALL"] = any domain. */
   allowedDomains: z.array(z.string().max(300)).max(200),
   /** Seconds; negative = never expires; within the administrator's bounds. */
   validitySeconds: z.number().int().min(-1_000_000_000).max(1_000_000_000),
   tokenFormat: tokenFormatSchema,
-  grantTypes: z.array(grantType).min(1).max(5),
-  callbackUrls: z.array(httpUrl).max(20),
+  /** refresh_token only with password or authorization_code. */
+  grantTypes: z.array(grantType).min(1).max(KEY_GRANT_TYPES.length),
+  /** Needed (at least one) by authorization_code. */
+  callbackUrls: z.array(callbackUrl).max(MAX_CALLBACK_URLS),
 };
 export const keySummary = z
   .object({
