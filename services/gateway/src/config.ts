@@ -107,6 +107,11 @@ export const configSchema = z.object({
   BACKEND_JWT_TTL_SECONDS: positiveInt(300),
   /** PKCS#8 PEM or private JWK (JSON) signing the backend JWT. Empty: an ephemeral key (dev only). */
   BACKEND_JWT_SIGNING_KEY: secret(z.string().default('')),
+  /**
+   * Public keys (JSON JWKS) published with the signing key but never used to sign: the next key
+   * before a rotation, the previous one after it (docs/adr/0085).
+   */
+  BACKEND_JWT_PUBLISHED_JWKS: z.string().default(''),
 
   UPSTREAM_TIMEOUT_MS: positiveInt(30_000),
 

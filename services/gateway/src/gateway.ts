@@ -121,6 +121,7 @@ export async function buildGateway(config: Config, ports: GatewayPorts): Promise
 
   const signer = await BackendJwtSigner.create({
     key: config.BACKEND_JWT_SIGNING_KEY,
+    verificationKeys: config.BACKEND_JWT_PUBLISHED_JWKS,
     issuer: config.BACKEND_JWT_ISSUER,
     ttlSeconds: config.BACKEND_JWT_TTL_SECONDS,
   });
