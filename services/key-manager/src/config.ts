@@ -83,7 +83,7 @@ export const configSchema = z.object({
   LOGIN_RATE_LIMIT_PER_IP: positiveInt(30),
   /**
    * Per-account password failure delay, shared by the login form and the password grant and by
-   * all replicas (docs/adr/0083): failures without delay, then a delay from the base doubling per
+   * all replicas (docs/adr/0084): failures without delay, then a delay from the base doubling per
    * failure up to the cap; a count is forgotten this long after its delay ends, reset by a success.
    */
   PASSWORD_FAILURES_FREE: z.coerce.number().int().min(1).max(100).default(5),

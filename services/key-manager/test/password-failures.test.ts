@@ -1,7 +1,7 @@
 /**
  * One per-account password failure delay for the login form and the password grant, counted in
  * MongoDB and shared by replicas and client ids; bounded, reset by a success, never a hard lock
- * (issue 13 defect 6, docs/adr/0083). Two key-managers on one database, as in a deployment.
+ * (issue 13 defect 6, docs/adr/0084). Two key-managers on one database, as in a deployment.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

@@ -1,6 +1,6 @@
 /**
  * One per-account failure policy for every way a password is checked (the login form and the
- * password grant), docs/adr/0083. Failures are counted per account — the canonical
+ * password grant), docs/adr/0084. Failures are counted per account — the canonical
  * `DOMAIN/name` — in MongoDB, so every replica and every client id share one count:
  * - the first `freeFailures` failures cost nothing; after that each further check of the account
  *   waits `baseDelayMs`, doubling with every failure, capped at `maxDelayMs`;
