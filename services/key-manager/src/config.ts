@@ -81,6 +81,20 @@ export const configSchema = z.object({
   TOKEN_RECORD_CACHE_TTL_MS: z.coerce.number().int().min(0).max(3_600_000).default(600_000),
   /** Login form submissions per minute and client IP (password guessing). */
   LOGIN_RATE_LIMIT_PER_IP: positiveInt(30),
+  /**
+   * Per-account password failure delay, shared by the login form and the password grant and by
+   * all replicas (docs/adr/0084): failures without delay, then a delay from the base doubling per
+   * failure up to the cap; a count is forgotten this long after its delay ends, reset by a success.
+   */
+  PASSWORD_FAILURES_FREE: z.coerce.number().int().min(1).max(100).default(5),
+  PASSWORD_FAILURE_BASE_DELAY_MS: z.coerce.number().int().min(1).max(3_600_000).default(1000),
+  PASSWORD_FAILURE_MAX_DELAY_MS: z.coerce.number().int().min(1).max(3_600_000).default(900_000),
+  PASSWORD_FAILURE_MEMORY_S: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 86_400)
+    .default(86_400),
   OUTBOX_POLL_MS: positiveInt(1000),
   OUTBOX_BATCH_SIZE: positiveInt(200),
   /** Retention of the compacted revocation topic (the key-manager owns it): at least the longest token lifetime. */

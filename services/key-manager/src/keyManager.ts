@@ -17,6 +17,7 @@ import { createAdminApp, createApp } from './app.ts';
 import type { Config } from './config.ts';
 import { createHasher } from './crypto/hashing.ts';
 import { parseKeyring, parsePartitionKeyrings } from './crypto/keyring.ts';
+import { PasswordFailures } from './limits/passwordFailures.ts';
 import { AuthFailureCounter, installTokenAuthFailureLimit } from './limits/tokenAuthFailures.ts';
 import { installHooks, jwtVerifier } from './oidc/hooks.ts';
 import { interactionsRouter } from './oidc/interactions.ts';
@@ -178,7 +179,19 @@ export async function buildKeyManager(config: Config, ports: KeyManagerPorts): P
     secretHashKey: hashKey,
     adapter,
   });
-  registerPasswordGrant(provider, { users, domains, audience: config.ACCESS_TOKEN_AUDIENCE });
+  // One count per account for every way a password is checked (login form, password grant).
+  const passwordFailures = new PasswordFailures(db, {
+    freeFailures: config.PASSWORD_FAILURES_FREE,
+    baseDelayMs: config.PASSWORD_FAILURE_BASE_DELAY_MS,
+    maxDelayMs: config.PASSWORD_FAILURE_MAX_DELAY_MS,
+    memoryS: config.PASSWORD_FAILURE_MEMORY_S,
+  });
+  registerPasswordGrant(provider, {
+    users,
+    domains,
+    audience: config.ACCESS_TOKEN_AUDIENCE,
+    passwordFailures,
+  });
   installTokenAuthFailureLimit(
     provider,
     new AuthFailureCounter(db, {
@@ -233,6 +246,7 @@ export async function buildKeyManager(config: Config, ports: KeyManagerPorts): P
       domains,
       logger,
       loginsPerIp: config.LOGIN_RATE_LIMIT_PER_IP,
+      passwordFailures,
       basePath: new URL(config.ISSUER).pathname.replace(/\/$/, ''),
     }),
     admin: adminRouter({

@@ -1,7 +1,9 @@
 /**
  * Login and consent pages for the authorization endpoint (server-rendered, CSP, no script).
  *   GET  /interaction/:uid          login form, or consent form (first-party clients skip it)
- *   POST /interaction/:uid/login    checks the credentials against the user's own domain store
+ *   POST /interaction/:uid/login    checks the credentials against the user's own domain store,
+ *                                   unless the account waits out its failure delay
+ *                                   (passwordFailures.ts, shared with the password grant)
  *   POST /interaction/:uid/confirm  grants the requested scopes
  *   POST /interaction/:uid/abort    access_denied back to the client
  * The interaction is bound to its cookie by oidc-provider: a uid alone is worthless.
@@ -10,6 +12,7 @@ import type { Logger } from '@portico/core';
 import type { NextFunction, Request, Response, Router } from 'express';
 import express from 'express';
 import type Provider from 'oidc-provider';
+import type { PasswordFailures } from '../limits/passwordFailures.ts';
 import { parseUserName } from '../users/domains.ts';
 import type { UserStore } from '../users/userStore.ts';
 import { isDependencyDown } from './hooks.ts';
@@ -22,6 +25,8 @@ export function interactionsRouter(options: {
   domains: ReadonlySet<string>;
   logger: Logger;
   loginsPerIp: number;
+  /** The per-account failure delay, shared with the password grant (passwordFailures.ts). */
+  passwordFailures: PasswordFailures;
   /** The issuer's path ('' or e.g. '/oauth'): page links and form actions are under it. */
   basePath: string;
 }): Router {
@@ -78,7 +83,9 @@ export function interactionsRouter(options: {
     const username = typeof body['username'] === 'string' ? body['username'] : '';
     const password = typeof body['password'] === 'string' ? body['password'] : '';
     const name = username && password.length <= 256 ? parseUserName(username, options.domains) : undefined;
-    const user = name ? await options.users.authenticate(name, password) : undefined;
+    // During the account's delay the password is not even checked (a hint, no other difference).
+    const delayed = name ? await options.passwordFailures.claim(name.canonical) : 0;
+    const user = name && delayed === 0 ? await options.users.authenticate(name, password) : undefined;
     if (!name || !user) {
       const client = await provider.Client.find(String(details.params['client_id']));
       return html(
@@ -87,12 +94,16 @@ export function interactionsRouter(options: {
         loginPage({
           uid: details.uid,
           clientName: client?.clientName ?? String(details.params['client_id']),
-          error: 'Invalid username or password.',
+          error:
+            delayed > 0
+              ? `Too many failed sign-ins for this account. Try again in ${delayed} seconds.`
+              : 'Invalid username or password.',
           username: username.slice(0, 400),
           base,
         }),
       );
     }
+    await options.passwordFailures.passwordAccepted(name.canonical);
     await provider.interactionFinished(
       req,
       res,

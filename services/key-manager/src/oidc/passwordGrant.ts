@@ -2,20 +2,28 @@
  * The WSO2-compatible resource owner password grant, as a custom oidc-provider grant type:
  *   grant_type=password&username=DOMAIN/alice&password=…[&scope=…]
  * Only clients whose grant_types include `password` may use it (checked by oidc-provider before
- * this handler runs). Wrong credentials, unknown domains, disabled or locked users all answer
- * the same `invalid_grant`. The tokens follow the user's partition like any user token.
+ * this handler runs). Wrong credentials, unknown domains, disabled or locked users, and an account
+ * waiting out its failure delay (passwordFailures.ts: one count per account, shared with the login
+ * form, whatever the client id) all answer the same `invalid_grant`. The tokens follow the user's
+ * partition like any user token.
  */
 
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import type { PasswordFailures } from '../limits/passwordFailures.ts';
 import { parseUserName } from '../users/domains.ts';
 import type { UserStore } from '../users/userStore.ts';
 import { GATEWAY_RESOURCE, resourceServerInfo } from './provider.ts';
 
 export function registerPasswordGrant(
   provider: Provider,
-  options: { users: UserStore; domains: ReadonlySet<string>; audience: string },
+  options: {
+    users: UserStore;
+    domains: ReadonlySet<string>;
+    audience: string;
+    passwordFailures: PasswordFailures;
+  },
 ): void {
   const handler = async (ctx: KoaContextWithOIDC) => {
     const params = ctx.oidc.params as Record<string, string | undefined>;
@@ -25,8 +33,13 @@ export function registerPasswordGrant(
       throw new errors.InvalidRequest('username and password are required');
     }
     const name = parseUserName(params['username'], options.domains);
-    const user = name ? await options.users.authenticate(name, params['password']) : undefined;
-    if (!name || !user) throw new errors.InvalidGrant('invalid username or password');
+    if (!name) throw new errors.InvalidGrant('invalid username or password');
+    // During the account's delay the password is not even checked; the answer is the same.
+    const wait = await options.passwordFailures.claim(name.canonical);
+    if (wait > 0) throw new errors.InvalidGrant('invalid username or password');
+    const user = await options.users.authenticate(name, params['password']);
+    if (!user) throw new errors.InvalidGrant('invalid username or password');
+    await options.passwordFailures.passwordAccepted(name.canonical);
 
     const info = resourceServerInfo(client as never, options.audience);
     const allowed = new Set(info.scope.split(' '));

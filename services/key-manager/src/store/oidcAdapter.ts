@@ -16,7 +16,10 @@
  * - Access/refresh tokens and codes of users of a mapped user-store domain live in that
  *   partition's collections; the partition is read from the token value's prefix.
  * - `consume` is one atomic conditional update: of concurrent uses of one refresh token or code,
- *   exactly one wins; the others count as reuse (the grant is revoked, `invalid_grant`).
+ *   exactly one wins; the others count as reuse (the grant is revoked, `invalid_grant`). That ends
+ *   the winner's new tokens too, even those it saves after the revocation: the durable
+ *   `grant:<id>` outbox marker is checked on every read (and by JWT introspection), and the Grant
+ *   is deleted, so no lock or transaction spans the replicas.
  * - Ending a token writes its revocation outbox record first (outbox.ts), then deletes.
  * - Read cache (`TokenCache`, tokenCache.ts): the records of access tokens (AccessToken, ClientCredentials) this
  *   process wrote itself are kept for a while, so introspecting them needs no token lookup. Records
