@@ -245,7 +245,7 @@ describe('first use of the portal (issue 14 defects)', () => {
 
     await page.goto(`${stack.storeUrl}/applications/app_${'0'.repeat(32)}/keys`);
     await page.getByRole('heading', { level: 1, name: 'Application not found' }).waitFor();
-    await page.getByText('This application does not exist, or it is not yours.').waitFor();
+    await page.getByText('This application was not found: it does not exist, or it is not yours.').waitFor();
     assert.equal(await page.getByText('No such resource').count(), 0);
     await screenshots(page, 'i14-application-not-found');
     await page.getByRole('link', { name: 'Back to Applications' }).click();

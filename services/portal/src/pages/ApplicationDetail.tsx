@@ -88,7 +88,7 @@ function ApplicationNotFound() {
     <>
       <h1>Application not found</h1>
       <div className="alert alert-error" role="alert">
-        <p>This application does not exist, or it is not yours.</p>
+        <p>This application was not found: it does not exist, or it is not yours.</p>
         <p>
           <Link to="/applications">Back to Applications</Link>
         </p>
