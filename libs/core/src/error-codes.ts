@@ -28,6 +28,7 @@ export const ERROR_CODES = {
   api_exists: 'An API with this context, or this name and version, exists',
   api_in_use: 'The API has subscriptions',
   invalid_lifecycle_transition: 'The API lifecycle cannot move to that state from its current one',
+  tier_exists: 'A tier with this name exists (replace it with PUT)',
   tier_built_in: 'Built-in tiers cannot be deleted',
   tier_in_use: 'The tier is used by subscriptions or applications',
   unknown_tier: 'No tier has that name',

@@ -9,6 +9,7 @@ import {
   postCredentialsToBasic,
   tokenRateLimit,
 } from './oidc/oauthMiddleware.ts';
+import { pageAssetsRouter } from './oidc/page-assets.ts';
 
 export interface KeyManagerServices {
   logger: Logger;
@@ -51,6 +52,7 @@ export function createApp(services: KeyManagerServices): Express {
         postCredentialsToBasic(),
       );
       app.post(`${issuerPath}/token`, tokenRateLimit(services.rateLimits));
+      app.use(base, pageAssetsRouter());
       app.use(base, services.interactions);
       app.use(base, services.provider.callback());
     },

@@ -18,13 +18,28 @@ import { Link, match, navigate, useLocation } from './router.tsx';
 import type { Session } from './session.tsx';
 import { SessionContext, signInUrl, useSession } from './session.tsx';
 import type { PortalConfig } from './types.ts';
-import { Async, useResource } from './ui.tsx';
+import { Async, ErrorBox, useResource } from './ui.tsx';
 
 export function App() {
   const boot = useResource(async () => {
     const [me, config] = await Promise.all([loadMe(), loadConfig()]);
     return { me, config };
   }, []);
+  // The store cannot be reached (or fails) at start: the normal page chrome, a clear message and a
+  // retry, not a bare alert on an empty page.
+  if (boot.state === 'error')
+    return (
+      <Shell account={false}>
+        <section className="narrow">
+          <h1>The portal cannot start right now</h1>
+          <p className="lead">
+            Portico could not load your session from the portal server. Nothing is lost: try again in a
+            moment.
+          </p>
+          <ErrorBox error={boot.error} onRetry={boot.reload} />
+        </section>
+      </Shell>
+    );
   return (
     <Async resource={boot} label="the portal">
       {({ me, config }) =>
@@ -75,7 +90,7 @@ const ADMIN_NAV = [
   { to: '/admin/tiers', label: 'Tiers' },
 ];
 
-function Shell(props: { session?: Session; children: ReactNode }) {
+function Shell(props: { session?: Session; account?: false; children: ReactNode }) {
   const { path } = useLocation();
   const main = useRef<HTMLElement>(null);
   // A new page: move focus to its main region so keyboard and screen-reader users start there.
@@ -116,7 +131,7 @@ function Shell(props: { session?: Session; children: ReactNode }) {
             </nav>
           )}
           <div className="account">
-            {props.session ? (
+            {props.account === false ? null : props.session ? (
               <>
                 <span className="who" title={props.session.me.subject}>
                   {props.session.me.subject}

@@ -64,11 +64,19 @@ export async function request<T>(method: Method, path: string, body?: unknown): 
   } catch {
     data = undefined;
   }
-  if (!res.ok) throw toError(res.status, data);
+  if (!res.ok) throw toError(res.status, data, retryAfterSeconds(res.headers.get('retry-after')));
   return data as T;
 }
 
-function toError(status: number, data: unknown): ApiError {
+/** Retry-After as seconds (a number or an HTTP date), undefined when absent or unreadable. */
+export function retryAfterSeconds(value: string | null): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
+}
+
+function toError(status: number, data: unknown, retryAfter?: number): ApiError {
   const e = (data as { error?: unknown } | undefined)?.error;
   const err =
     e && typeof e === 'object'
@@ -82,7 +90,9 @@ function toError(status: number, data: unknown): ApiError {
   if (status >= 500) {
     const message =
       status === 503
-        ? 'The service is temporarily unavailable. Try again in a moment.'
+        ? retryAfter !== undefined
+          ? `The service is temporarily unavailable, try again in ${retryAfter} s.`
+          : 'The service is temporarily unavailable. Try again in a moment.'
         : 'Something went wrong on our side. Try again.';
     return new ApiError(status, err?.code ?? 'server_error', message, err?.requestId);
   }

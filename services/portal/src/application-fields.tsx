@@ -1,5 +1,6 @@
 /** The name and description fields of an application: one markup for the create and edit forms. */
 import { useState } from 'react';
+import { ApiError } from './api.ts';
 import { Field } from './ui.tsx';
 
 /** The fields' state: typing in the name clears its error. */
@@ -17,7 +18,29 @@ export function useApplicationFields(initialName: string, initialDescription: st
     description,
     onDescription: setDescription,
   };
-  return { name, description, setNameError, props };
+  /**
+   * A 409 application_exists (creating, or renaming to a name the developer already uses) belongs
+   * on the Name field, not in a general alert: true when `err` was that and is now shown there.
+   */
+  const claimNameConflict = (err: unknown): boolean => {
+    if (!(err instanceof ApiError) || err.code !== 'application_exists') return false;
+    setNameError(err.message);
+    return true;
+  };
+  return { name, description, setNameError, claimNameConflict, props };
+}
+
+/** Runs a create/rename request; a name conflict goes to the Name field, anything else is thrown. */
+export async function withNameConflict<T>(
+  fields: { claimNameConflict(err: unknown): boolean },
+  request: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await request();
+  } catch (err) {
+    if (fields.claimNameConflict(err)) return undefined;
+    throw err;
+  }
 }
 
 export interface ApplicationFieldsProps {

@@ -5,6 +5,7 @@
  */
 import type { TokenValidityBounds } from '@portico/contracts';
 import { checkValidity } from '@portico/contracts';
+import { formatSeconds } from './format.ts';
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
@@ -56,7 +57,8 @@ export function parseValidity(
   bounds: TokenValidityBounds,
 ): { seconds: number; problem?: undefined } | { seconds?: undefined; problem: string } {
   const t = text.trim();
-  const range = `between ${bounds.minSeconds} and ${bounds.maxSeconds} seconds${bounds.allowNeverExpires ? ', or negative for a token that never expires' : ''}`;
+  // Raw seconds are what the field takes; the human units say what they mean (31536000 = 1 year).
+  const range = `between ${bounds.minSeconds} and ${bounds.maxSeconds} seconds (${formatSeconds(bounds.minSeconds)} to ${formatSeconds(bounds.maxSeconds)})${bounds.allowNeverExpires ? ', or negative for a token that never expires' : ''}`;
   if (!/^-?\d{1,10}$/.test(t)) return { problem: `Enter a whole number of seconds, ${range}.` };
   const check = checkValidity(Number(t), bounds);
   if (check.ok) return { seconds: check.seconds };

@@ -2,6 +2,7 @@
 import type { ReactNode, RefObject } from 'react';
 import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import { ApiError } from './api.ts';
+import { formatSeconds } from './format.ts';
 import { signInUrl } from './session.tsx';
 
 // ------------------------------------------------------------------ data loading
@@ -254,6 +255,8 @@ export function useConfirm() {
 
 // ------------------------------------------------------------------ formatting
 
+export { formatSeconds };
+
 /** Smallest limit first, unlimited last (the order a developer compares them in). */
 export function sortTiers<T extends { requests: number | null; unitSeconds: number; name: string }>(
   tiers: T[],
@@ -302,19 +305,6 @@ export function formatTier(t: {
 function formatUnit(s: number): string {
   const d = formatSeconds(s);
   return d.startsWith('1 ') ? d.slice(2) : d;
-}
-
-export function formatSeconds(s: number): string {
-  if (s < 0) return 'never expires';
-  const units: [number, string][] = [
-    [86_400, 'day'],
-    [3600, 'hour'],
-    [60, 'minute'],
-  ];
-  for (const [n, name] of units) {
-    if (s % n === 0 && s >= n) return s === n ? `1 ${name}` : `${s / n} ${name}s`;
-  }
-  return s === 1 ? '1 second' : `${s} seconds`;
 }
 
 export function LifecycleBadge(props: { state: string }) {

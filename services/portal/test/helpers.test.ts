@@ -1,6 +1,8 @@
 /** The portal's pure helpers: the same input rules as the store, the curl example, OpenAPI reading. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { retryAfterSeconds } from '../src/api.ts';
+import { formatSeconds } from '../src/format.ts';
 import { curlExample, domainHeaderValue, parseDomains, parseValidity, sampleDomain } from '../src/keys.ts';
 import { operationsOf, samplePath } from '../src/openapi.ts';
 
@@ -30,7 +32,10 @@ test('token validity: within the bounds, or negative when allowed; anything else
   assert.deepEqual(parseValidity('3600', bounds), { seconds: 3600 });
   assert.deepEqual(parseValidity(' 60 ', bounds), { seconds: 60 });
   assert.deepEqual(parseValidity('-1', bounds), { seconds: -1 });
-  assert.match(parseValidity('59', bounds).problem!, /between 60 and 86400 seconds, or negative/);
+  assert.match(
+    parseValidity('59', bounds).problem!,
+    /between 60 and 86400 seconds \(1 minute to 1 day\), or negative/,
+  );
   assert.match(parseValidity('86401', bounds).problem!, /between 60 and 86400/);
   assert.match(parseValidity('0', bounds).problem!, /between 60/);
   assert.match(parseValidity('1h', bounds).problem!, /whole number of seconds/);
@@ -114,4 +119,23 @@ test('OpenAPI documents become a list of operations; odd documents give an empty
   assert.equal(samplePath(null), '');
   assert.deepEqual(operationsOf({ paths: 'nope' }), []);
   assert.deepEqual(operationsOf({ paths: { '/x': null, '/y': { get: 'no' } } }), []);
+});
+
+test('durations in words: years, days, hours, minutes, seconds; negative never expires', () => {
+  assert.equal(formatSeconds(31_536_000), '1 year');
+  assert.equal(formatSeconds(315_360_000), '10 years');
+  assert.equal(formatSeconds(86_400), '1 day');
+  assert.equal(formatSeconds(7200), '2 hours');
+  assert.equal(formatSeconds(60), '1 minute');
+  assert.equal(formatSeconds(90), '90 seconds');
+  assert.equal(formatSeconds(-1), 'never expires');
+});
+
+test('Retry-After: seconds or an HTTP date, nothing when absent or unreadable', () => {
+  assert.equal(retryAfterSeconds('5'), 5);
+  assert.equal(retryAfterSeconds(null), undefined);
+  assert.equal(retryAfterSeconds('soon'), undefined);
+  const inTen = new Date(Date.now() + 10_000).toUTCString();
+  const s = retryAfterSeconds(inTen)!;
+  assert.ok(s >= 8 && s <= 11, String(s));
 });

@@ -340,14 +340,14 @@ describe('portal in the browser', () => {
     assert.equal(await panel.getByLabel('Allowed domains').inputValue(), '*.example.com');
     assert.equal(await panel.getByLabel('Token validity (seconds)').inputValue(), '-1');
 
-    // A 4xx from the API: its message is shown as is.
+    // A 4xx from the API: its message is shown as is (a taken name on the Name field, no retry).
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Applications' }).click();
     await page.getByLabel('Name').fill('Alice Mobile <b>app</b>');
     await page.getByRole('button', { name: 'Create application' }).click();
-    const alert = page.getByRole('alert');
-    await alert.waitFor();
-    assert.match(await textOf(alert), /already|exists|taken/i);
-    assert.equal(await alert.getByRole('button', { name: 'Retry' }).count(), 0, 'no retry for a 4xx');
+    const fieldError = page.locator('.field-invalid .field-error');
+    await fieldError.waitFor();
+    assert.match(await textOf(fieldError), /already|exists|taken/i);
+    assert.equal(await page.getByRole('button', { name: 'Retry' }).count(), 0, 'no retry for a 4xx');
   });
 
   test('an admin creates an API, publishes and edits it, and developers then find it in the catalog; admins add tiers', async () => {

@@ -151,4 +151,37 @@ describe('catalog: APIs, lifecycle and tiers', () => {
     assert.equal((await h.call('DELETE', '/api/v1/tiers/Trial', { token: admin })).status, 204);
     assert.equal((await h.call('GET', '/api/v1/tiers/Trial', { token: alice })).status, 404);
   });
+  it('creating a tier under a name that exists is 409 tier_exists and leaves that tier as it was; PUT replaces it on purpose', async () => {
+    const body = { name: 'Hobby', description: 'For hobby projects', requests: 100, unitSeconds: 60 };
+    const created = await h.call('POST', '/api/v1/tiers', { token: admin, body });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    assert.equal(created.body.description, 'For hobby projects');
+    const again = await h.call('POST', '/api/v1/tiers', {
+      token: admin,
+      body: { name: 'Hobby', requests: 5, unitSeconds: 60 },
+    });
+    assert.equal(again.status, 409, JSON.stringify(again.body));
+    assert.equal(again.body.error.code, 'tier_exists');
+    assert.match(again.body.error.message, /Hobby already exists/);
+    const kept = await h.call('GET', '/api/v1/tiers/Hobby', { token: alice });
+    assert.equal(kept.body.description, 'For hobby projects');
+    assert.equal(kept.body.requests, 100);
+    // A built-in tier cannot be created over either.
+    const gold = await h.call('POST', '/api/v1/tiers', {
+      token: admin,
+      body: { name: 'Gold', requests: 1, unitSeconds: 60 },
+    });
+    assert.equal(gold.status, 409);
+    assert.equal((await h.call('POST', '/api/v1/tiers', { token: alice, body })).status, 403);
+    // The explicit edit replaces it.
+    const edited = await h.call('PUT', '/api/v1/tiers/Hobby', {
+      token: admin,
+      body: { description: 'For hobby projects', requests: 200, unitSeconds: 60 },
+    });
+    assert.equal(edited.status, 200);
+    assert.equal(edited.body.requests, 200);
+    // A deleted custom tier's name can be created again.
+    assert.equal((await h.call('DELETE', '/api/v1/tiers/Hobby', { token: admin })).status, 204);
+    assert.equal((await h.call('POST', '/api/v1/tiers', { token: admin, body })).status, 201);
+  });
 });

@@ -297,10 +297,23 @@ export function AdminApiEdit(props: { apiId: string }) {
   );
 }
 
+/** What Block and Retire do to callers: they ask first (the other moves are easily undone). */
+const CONSEQUENCE: Partial<Record<Lifecycle, string>> = {
+  BLOCKED:
+    'The gateway refuses every call to this API at once, for every subscribed application, until it is unblocked.',
+  RETIRED:
+    'The gateway answers every call with 410 Gone and the API leaves the catalog. Retiring is final: it cannot be undone.',
+};
+
 function LifecyclePanel(props: { apiItem: Api; onChange: () => void }) {
   const action = useAction();
+  const confirm = useConfirm();
   const next = LIFECYCLE_TRANSITIONS[props.apiItem.lifecycle];
   const change = async (state: Lifecycle) => {
+    const consequence = CONSEQUENCE[state];
+    const label = `${props.apiItem.name} v${props.apiItem.version}`;
+    if (consequence && !(await confirm.ask(`${VERB[state]} ${label}?`, consequence, `${VERB[state]} API`)))
+      return;
     const ok = await action.run(() =>
       api.post<Api>(`/api/v1/apis/${enc(props.apiItem.id)}/lifecycle`, { state }),
     );
@@ -330,6 +343,7 @@ function LifecyclePanel(props: { apiItem: Api; onChange: () => void }) {
           ))}
         </div>
       )}
+      {confirm.dialog}
     </section>
   );
 }

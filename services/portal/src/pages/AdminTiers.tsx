@@ -1,6 +1,9 @@
-/** Admin: subscription tiers (built-in and custom): create or replace, delete unused custom ones. */
-import { useState } from 'react';
-import { api, enc } from '../api.ts';
+/**
+ * Admin: subscription tiers (built-in and custom): create (a taken name is refused on the Name
+ * field), edit one explicitly from its row, delete unused custom ones.
+ */
+import { useEffect, useRef, useState } from 'react';
+import { ApiError, api, enc } from '../api.ts';
 import { usePageTitle } from '../router.tsx';
 import { Table } from '../table.tsx';
 import type { Items, Tier } from '../types.ts';
@@ -11,6 +14,7 @@ export function AdminTiers() {
   const tiers = useResource(async () => sortTiers((await api.get<Items<Tier>>('/api/v1/tiers')).items), []);
   const remove = useAction();
   const confirm = useConfirm();
+  const [editing, setEditing] = useState<Tier | undefined>();
   const del = async (t: Tier) => {
     const yes = await confirm.ask(
       `Delete the ${t.name} tier?`,
@@ -52,38 +56,61 @@ export function AdminTiers() {
                     header: 'Actions',
                     hiddenHeader: true,
                     className: 'right',
-                    cell: (t) =>
-                      !t.builtIn && (
+                    cell: (t) => (
+                      <span className="actions-inline">
                         <button
                           type="button"
-                          className="btn btn-small btn-danger-outline"
-                          onClick={() => del(t)}
-                          aria-label={`Delete tier ${t.name}`}
+                          className="btn btn-small"
+                          onClick={() => setEditing(t)}
+                          aria-label={`Edit tier ${t.name}`}
                         >
-                          Delete
+                          Edit
                         </button>
-                      ),
+                        {!t.builtIn && (
+                          <button
+                            type="button"
+                            className="btn btn-small btn-danger-outline"
+                            onClick={() => del(t)}
+                            aria-label={`Delete tier ${t.name}`}
+                          >
+                            Delete
+                          </button>
+                        )}
+                      </span>
+                    ),
                   },
                 ]}
               />
             )}
           </Async>
         </div>
-        <TierForm onSaved={tiers.reload} />
+        <TierForm
+          key={editing?.name ?? '(new)'}
+          editing={editing}
+          onDone={() => setEditing(undefined)}
+          onSaved={tiers.reload}
+        />
       </div>
       {confirm.dialog}
     </section>
   );
 }
 
-function TierForm(props: { onSaved: () => void }) {
-  const [name, setName] = useState('');
-  const [description, setDescription] = useState('');
-  const [requests, setRequests] = useState('');
-  const [unit, setUnit] = useState('60');
-  const [burst, setBurst] = useState('');
+/** New tier (POST: a taken name is a 409 shown on Name), or the explicit edit of one (PUT). */
+function TierForm(props: { editing: Tier | undefined; onDone: () => void; onSaved: () => void }) {
+  const e0 = props.editing;
+  const [name, setName] = useState(e0?.name ?? '');
+  const [description, setDescription] = useState(e0?.description ?? '');
+  const [requests, setRequests] = useState(e0?.requests != null ? String(e0.requests) : '');
+  const [unit, setUnit] = useState(String(e0?.unitSeconds ?? 60));
+  const [burst, setBurst] = useState(e0?.burst != null ? String(e0.burst) : '');
   const [errors, setErrors] = useState<Record<string, string>>({});
   const action = useAction();
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Edit moves focus to the form it filled in.
+  useEffect(() => {
+    if (e0) heading.current?.focus();
+  }, [e0]);
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     const errs: Record<string, string> = {};
@@ -95,28 +122,45 @@ function TierForm(props: { onSaved: () => void }) {
     if (burst.trim() && !/^\d{1,10}$/.test(burst.trim())) errs['burst'] = 'A whole number, or empty.';
     setErrors(errs);
     if (Object.keys(errs).length > 0) return;
-    const ok = await action.run(() =>
-      api.put<Tier>(`/api/v1/tiers/${enc(name)}`, {
-        description,
-        requests: requests.trim() ? Number(requests) : null,
-        unitSeconds: Number(unit),
-        burst: burst.trim() ? Number(burst) : null,
-      }),
-    );
+    const body = {
+      description,
+      requests: requests.trim() ? Number(requests) : null,
+      unitSeconds: Number(unit),
+      burst: burst.trim() ? Number(burst) : null,
+    };
+    const ok = await action.run(async () => {
+      if (e0) return api.put<Tier>(`/api/v1/tiers/${enc(e0.name)}`, body);
+      try {
+        return await api.post<Tier>('/api/v1/tiers', { name, ...body });
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 'tier_exists')) throw err;
+        setErrors({ name: `${err.message}. Use its Edit button to change it.` });
+        return undefined;
+      }
+    });
     if (ok) {
       setName('');
       setDescription('');
       setRequests('');
       setBurst('');
       props.onSaved();
+      if (e0) props.onDone();
     }
   };
-  const input = (label: string, key: string, value: string, set: (v: string) => void, hint?: string) => (
+  const input = (
+    label: string,
+    key: string,
+    value: string,
+    set: (v: string) => void,
+    hint?: string,
+    readOnly?: boolean,
+  ) => (
     <Field label={label} hint={hint} error={errors[key]}>
       {({ id, describedBy, invalid }) => (
         <input
           id={id}
           value={value}
+          readOnly={readOnly}
           onChange={(e) => {
             set(e.target.value);
             if (errors[key]) setErrors({ ...errors, [key]: '' });
@@ -129,17 +173,28 @@ function TierForm(props: { onSaved: () => void }) {
   );
   return (
     <section className="panel">
-      <h2>Create or replace a tier</h2>
+      <h2 ref={heading} tabIndex={-1}>
+        {e0 ? `Edit the ${e0.name} tier` : 'New tier'}
+      </h2>
       <form onSubmit={submit} noValidate>
-        {input('Name', 'name', name, setName, 'An existing name replaces that tier.')}
+        {e0
+          ? input('Name', 'name', name, setName, 'A tier keeps its name.', true)
+          : input('Name', 'name', name, setName, 'A new name; to change a tier, use its Edit button.')}
         {input('Description', 'description', description, setDescription)}
         {input('Requests', 'requests', requests, setRequests, 'Per unit of time; empty = unlimited.')}
         {input('Unit of time (seconds)', 'unit', unit, setUnit)}
         {input('Burst (optional)', 'burst', burst, setBurst)}
         <ErrorBox error={action.error} />
-        <button type="submit" className="btn btn-primary" disabled={action.busy}>
-          {action.busy ? 'Saving…' : 'Save tier'}
-        </button>
+        <div className="actions">
+          <button type="submit" className="btn btn-primary" disabled={action.busy}>
+            {action.busy ? 'Saving…' : e0 ? 'Save changes' : 'Save tier'}
+          </button>
+          {e0 && (
+            <button type="button" className="btn" onClick={props.onDone}>
+              Cancel
+            </button>
+          )}
+        </div>
       </form>
     </section>
   );

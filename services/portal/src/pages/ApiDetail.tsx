@@ -192,7 +192,7 @@ function SubscribeForm(props: { apiItem: Api; tiers: Tier[] }) {
   }, [props.apiItem.id]);
   const [appId, setAppId] = useState('');
   const [tier, setTier] = useState('');
-  const [done, setDone] = useState<string | undefined>();
+  const [done, setDone] = useState<{ id: string; name: string } | undefined>();
   const action = useAction();
   const headingId = useId();
   if (props.apiItem.lifecycle !== 'PUBLISHED') {
@@ -229,7 +229,10 @@ function SubscribeForm(props: { apiItem: Api; tiers: Tier[] }) {
               }),
             );
             if (sub) {
-              setDone(list.find((a) => a.id === chosenApp)?.name);
+              setDone({
+                id: chosenApp,
+                name: list.find((a) => a.id === chosenApp)?.name ?? 'the application',
+              });
               setAppId('');
               apps.reload();
             }
@@ -258,7 +261,8 @@ function SubscribeForm(props: { apiItem: Api; tiers: Tier[] }) {
       </Async>
       {done && (
         <Notice>
-          Subscribed {done}. Get its keys on the <Link to="/applications">application's page</Link>.
+          Subscribed {done.name}. Next: get its keys on{' '}
+          <Link to={`/applications/${done.id}/keys`}>the Keys tab of {done.name}</Link>.
         </Notice>
       )}
     </section>

@@ -4,7 +4,7 @@
  */
 import { useState } from 'react';
 import { api, enc } from '../api.ts';
-import { ApplicationFields, useApplicationFields } from '../application-fields.tsx';
+import { ApplicationFields, useApplicationFields, withNameConflict } from '../application-fields.tsx';
 import { Link, navigate, usePageTitle } from '../router.tsx';
 import { Table } from '../table.tsx';
 import type { Api, Application, Items, Subscription, Tier } from '../types.ts';
@@ -43,37 +43,58 @@ export function ApplicationDetail(props: { applicationId: string; tab: string })
         <Link to="/applications">Applications</Link>
         {app.state === 'ok' && <> / {app.data.name}</>}
       </p>
-      {app.state === 'error' && <h1>Application</h1>}
-      <Async resource={app} label="the application">
-        {(a) => (
-          <>
-            <div className="page-head">
-              <h1>{a.name}</h1>
-              {a.description && <p className="lead">{a.description}</p>}
-            </div>
-            <nav aria-label="Application sections">
-              <ul className="tabs-nav">
-                {TABS.map((t) => (
-                  <li key={t.id}>
-                    <Link
-                      to={t.id === 'overview' ? base : `${base}/${t.id}`}
-                      aria-current={props.tab === t.id ? 'page' : undefined}
-                    >
-                      {t.label}
-                    </Link>
-                  </li>
-                ))}
-              </ul>
-            </nav>
-            {props.tab === 'overview' && <Overview app={a} onChange={app.reload} />}
-            {props.tab === 'subscriptions' && <Subscriptions app={a} />}
-            {props.tab === 'keys' && <KeysSection app={a} onChange={app.reload} />}
-            {props.tab === 'usage' && <UsageSection app={a} />}
-            {!TABS.some((t) => t.id === props.tab) && <p>Unknown section.</p>}
-          </>
-        )}
-      </Async>
+      {app.state === 'error' && app.error.status === 404 ? (
+        <ApplicationNotFound />
+      ) : (
+        <>
+          {app.state === 'error' && <h1>Application</h1>}
+          <Async resource={app} label="the application">
+            {(a) => (
+              <>
+                <div className="page-head">
+                  <h1>{a.name}</h1>
+                  {a.description && <p className="lead">{a.description}</p>}
+                </div>
+                <nav aria-label="Application sections">
+                  <ul className="tabs-nav">
+                    {TABS.map((t) => (
+                      <li key={t.id}>
+                        <Link
+                          to={t.id === 'overview' ? base : `${base}/${t.id}`}
+                          aria-current={props.tab === t.id ? 'page' : undefined}
+                        >
+                          {t.label}
+                        </Link>
+                      </li>
+                    ))}
+                  </ul>
+                </nav>
+                {props.tab === 'overview' && <Overview app={a} onChange={app.reload} />}
+                {props.tab === 'subscriptions' && <Subscriptions app={a} />}
+                {props.tab === 'keys' && <KeysSection app={a} onChange={app.reload} />}
+                {props.tab === 'usage' && <UsageSection app={a} />}
+                {!TABS.some((t) => t.id === props.tab) && <p>Unknown section.</p>}
+              </>
+            )}
+          </Async>
+        </>
+      )}
     </section>
+  );
+}
+
+/** The store's 404 ("No such resource") means: no application with this id that is yours. */
+function ApplicationNotFound() {
+  return (
+    <>
+      <h1>Application not found</h1>
+      <div className="alert alert-error" role="alert">
+        <p>This application was not found: it does not exist, or it is not yours.</p>
+        <p>
+          <Link to="/applications">Back to Applications</Link>
+        </p>
+      </div>
+    </>
   );
 }
 
@@ -90,10 +111,12 @@ function Overview(props: { app: Application; onChange: () => void }) {
     if (!name.trim()) return setNameError('The name cannot be empty.');
     setNameError(undefined);
     const ok = await save.run(() =>
-      api.patch<Application>(`/api/v1/applications/${enc(props.app.id)}`, {
-        name: name.trim(),
-        description: description.trim(),
-      }),
+      withNameConflict(fields, () =>
+        api.patch<Application>(`/api/v1/applications/${enc(props.app.id)}`, {
+          name: name.trim(),
+          description: description.trim(),
+        }),
+      ),
     );
     if (ok) {
       setSaved(true);

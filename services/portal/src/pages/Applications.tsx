@@ -1,6 +1,6 @@
 /** My applications (admins: everyone's), and the form to create one. */
 import { api } from '../api.ts';
-import { ApplicationFields, useApplicationFields } from '../application-fields.tsx';
+import { ApplicationFields, useApplicationFields, withNameConflict } from '../application-fields.tsx';
 import { Link, navigate, usePageTitle } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import { Table } from '../table.tsx';
@@ -83,7 +83,9 @@ function CreateApplication() {
     if (trimmed.length > 200) return setNameError('At most 200 characters.');
     setNameError(undefined);
     const created = await action.run(() =>
-      api.post<Application>('/api/v1/applications', { name: trimmed, description: description.trim() }),
+      withNameConflict(fields, () =>
+        api.post<Application>('/api/v1/applications', { name: trimmed, description: description.trim() }),
+      ),
     );
     if (created) navigate(`/applications/${created.id}`);
   };

@@ -93,6 +93,21 @@ function KeyPanel(props: {
 }) {
   const [secret, setSecret] = useState<string | undefined>();
   const [token, setToken] = useState<AppToken | undefined>();
+  // Generate and Revoke remove the button that was pressed: focus moves to what replaced it (the
+  // new keys' heading, the "revoked" message) instead of dropping to <body>, and the live region
+  // says what happened.
+  const [announce, setAnnounce] = useState('');
+  const [focusOn, setFocusOn] = useState<'keys' | 'revoked' | undefined>();
+  const keysHeading = useRef<HTMLHeadingElement>(null);
+  const revokedNote = useRef<HTMLParagraphElement>(null);
+  const hasKey = Boolean(props.current);
+  useEffect(() => {
+    const target =
+      focusOn === 'keys' && hasKey ? keysHeading : focusOn === 'revoked' && !hasKey ? revokedNote : null;
+    if (!target?.current) return;
+    target.current.focus();
+    setFocusOn(undefined);
+  }, [focusOn, hasKey]);
   // The validity field is shared: Regenerate issues the token with what the form shows.
   const [validity, setValidity] = useState(props.current ? String(props.current.validitySeconds) : '');
   const saved = props.current ? String(props.current.validitySeconds) : '';
@@ -104,10 +119,22 @@ function KeyPanel(props: {
   const revoke = useAction();
   const regen = useAction();
   const kind = props.keyType === 'PRODUCTION' ? 'production' : 'sandbox';
+  const [revoked, setRevoked] = useState(false);
 
+  const live = (
+    <p className="visually-hidden" aria-live="polite" data-testid={`keys-announcement-${kind}`}>
+      {announce}
+    </p>
+  );
   if (!props.current) {
     return (
       <>
+        {live}
+        {revoked && (
+          <p className="alert alert-ok" ref={revokedNote} tabIndex={-1}>
+            The {kind} keys were revoked: the consumer key and its tokens no longer work.
+          </p>
+        )}
         <KeySettingsForm
           title={`Generate ${kind} keys`}
           submitLabel="Generate keys"
@@ -116,6 +143,11 @@ function KeyPanel(props: {
             const k = await api.post<GeneratedKey>(path, settings);
             setSecret(k.consumerSecret);
             setToken(undefined);
+            setRevoked(false);
+            setAnnounce(
+              `New ${kind} keys generated. The consumer key and the consumer secret are shown below; copy the secret now, it is shown only once.`,
+            );
+            setFocusOn('keys');
             props.onChange();
           }}
         />
@@ -135,6 +167,9 @@ function KeyPanel(props: {
     if (ok) {
       setSecret(undefined);
       setToken(undefined);
+      setRevoked(true);
+      setAnnounce('');
+      setFocusOn('revoked');
       props.onChange();
     }
   };
@@ -152,57 +187,62 @@ function KeyPanel(props: {
     }
   };
   return (
-    <div className="grid-2">
-      <div>
-        <section className="panel">
-          <h2>Consumer key and secret</h2>
-          <CopyBox label="Consumer key" value={key.consumerKey} testId={`consumer-key-${kind}`} />
-          {secret ? (
-            <>
-              <CopyBox label="Consumer secret" value={secret} testId={`consumer-secret-${kind}`} />
-              <p className="warn" role="note">
-                Copy the consumer secret now and keep it safe: it is shown only once.
-              </p>
-            </>
-          ) : (
-            <p className="muted">The consumer secret was shown once, when it was generated.</p>
-          )}
-          <ErrorBox error={regen.error} />
-          <div className="actions">
-            <button type="button" className="btn" onClick={doRegenerateSecret} disabled={regen.busy}>
-              Regenerate secret
+    <>
+      {live}
+      <div className="grid-2">
+        <div>
+          <section className="panel">
+            <h2 ref={keysHeading} tabIndex={-1}>
+              Consumer key and secret
+            </h2>
+            <CopyBox label="Consumer key" value={key.consumerKey} testId={`consumer-key-${kind}`} />
+            {secret ? (
+              <>
+                <CopyBox label="Consumer secret" value={secret} testId={`consumer-secret-${kind}`} />
+                <p className="warn" role="note">
+                  Copy the consumer secret now and keep it safe: it is shown only once.
+                </p>
+              </>
+            ) : (
+              <p className="muted">The consumer secret was shown once, when it was generated.</p>
+            )}
+            <ErrorBox error={regen.error} />
+            <div className="actions">
+              <button type="button" className="btn" onClick={doRegenerateSecret} disabled={regen.busy}>
+                Regenerate secret
+              </button>
+            </div>
+          </section>
+          <TokenPanel path={path} kind={kind} token={token} onToken={setToken} validity={validity} />
+        </div>
+        <div>
+          <KeySettingsForm
+            title="Key settings"
+            submitLabel="Save settings"
+            busyLabel="Saving…"
+            initial={key}
+            validity={validity}
+            onValidity={setValidity}
+            onSubmit={async (settings) => {
+              await api.patch<AppKey>(path, settings);
+              props.onChange();
+            }}
+          />
+        </div>
+        <div className="span-2">
+          <CurlPanel app={props.app} appKey={key} token={token?.accessToken} />
+          <section className="panel panel-danger">
+            <h2>Revoke keys</h2>
+            <p>Revoking deletes the consumer key and revokes all of its tokens.</p>
+            <ErrorBox error={revoke.error} />
+            <button type="button" className="btn btn-danger" onClick={doRevoke} disabled={revoke.busy}>
+              {revoke.busy ? 'Revoking…' : `Revoke ${kind} keys`}
             </button>
-          </div>
-        </section>
-        <TokenPanel path={path} kind={kind} token={token} onToken={setToken} validity={validity} />
+          </section>
+        </div>
+        {confirm.dialog}
       </div>
-      <div>
-        <KeySettingsForm
-          title="Key settings"
-          submitLabel="Save settings"
-          busyLabel="Saving…"
-          initial={key}
-          validity={validity}
-          onValidity={setValidity}
-          onSubmit={async (settings) => {
-            await api.patch<AppKey>(path, settings);
-            props.onChange();
-          }}
-        />
-      </div>
-      <div className="span-2">
-        <CurlPanel app={props.app} appKey={key} token={token?.accessToken} />
-        <section className="panel panel-danger">
-          <h2>Revoke keys</h2>
-          <p>Revoking deletes the consumer key and revokes all of its tokens.</p>
-          <ErrorBox error={revoke.error} />
-          <button type="button" className="btn btn-danger" onClick={doRevoke} disabled={revoke.busy}>
-            {revoke.busy ? 'Revoking…' : `Revoke ${kind} keys`}
-          </button>
-        </section>
-      </div>
-      {confirm.dialog}
-    </div>
+    </>
   );
 }
 
@@ -266,7 +306,7 @@ function KeySettingsForm(props: {
         </Field>
         <Field
           label="Token validity (seconds)"
-          hint={`Default ${config.tokenValidity.defaultSeconds} (${formatSeconds(config.tokenValidity.defaultSeconds)}).${config.tokenValidity.allowNeverExpires ? ' A negative value means the token never expires.' : ''}`}
+          hint={`Default ${config.tokenValidity.defaultSeconds} (${formatSeconds(config.tokenValidity.defaultSeconds)}); from ${config.tokenValidity.minSeconds} (${formatSeconds(config.tokenValidity.minSeconds)}) to ${config.tokenValidity.maxSeconds} (${formatSeconds(config.tokenValidity.maxSeconds)}).${config.tokenValidity.allowNeverExpires ? ' A negative value means the token never expires.' : ''}`}
           error={errors.validity}
         >
           {({ id, describedBy, invalid }) => (

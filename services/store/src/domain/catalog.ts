@@ -209,11 +209,20 @@ export class CatalogService {
     return (await this.models.tiers.collection.countDocuments({ _id: name, deleted: false } as never)) > 0;
   }
 
+  /**
+   * Creates a tier; a live tier of that name is refused (409 tier_exists). Replacing one is
+   * putTier, an explicit edit: a create form that replaced silently wiped the old description.
+   */
+  async createTier(name: string, body: TierBody): Promise<TierDoc> {
+    return (await this.putTier(name, body, false, { createOnly: true })).tier;
+  }
+
   /** Creates or replaces a tier (idempotent: an identical tier is left untouched). */
   async putTier(
     name: string,
     body: TierBody,
     builtIn = false,
+    options: { createOnly?: boolean } = {},
   ): Promise<{ tier: TierDoc; outcome: keyof ImportCounts }> {
     const fields = {
       description: body.description ?? '',
@@ -227,6 +236,8 @@ export class CatalogService {
         this.models.tiers,
         { _id: name },
         (cur) => {
+          if (options.createOnly && !cur.deleted)
+            throw new Conflict(`A tier named ${name} already exists`, 'tier_exists');
           const set = { ...fields, deleted: false, builtIn: cur.builtIn || builtIn };
           const change = changeIfDifferent(cur, set, tierEvents);
           if (change.kind === 'unchanged') result.outcome = 'unchanged';

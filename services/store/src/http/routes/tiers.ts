@@ -19,6 +19,7 @@ export const tierBody = z
     burst: z.number().int().nonnegative().max(1_000_000_000).nullable().optional(),
   })
   .meta({ id: 'TierBody' });
+export const tierCreate = tierBody.extend({ name: tierName }).meta({ id: 'TierCreate' });
 export const tier = z
   .object({
     name: z.string(),
@@ -46,6 +47,23 @@ export function tierRoutes(catalog: CatalogService): RouteSpec[] {
       handler: async () => ({ status: 200, body: { items: (await catalog.listTiers()).map(presentTier) } }),
     }),
     route({
+      method: 'post',
+      path: `${API}/tiers`,
+      operationId: 'createTier',
+      summary: 'Create a tier (409 if the name exists: replacing one is PUT)',
+      tag: 'catalog',
+      access: 'admin',
+      body: tierCreate,
+      responses: {
+        201: { description: 'Created', schema: tier },
+        409: { description: 'A tier with this name exists' },
+      },
+      handler: async ({ body: { name, ...body } }) => ({
+        status: 201,
+        body: presentTier(await catalog.createTier(name, body)),
+      }),
+    }),
+    route({
       method: 'get',
       path: `${API}/tiers/:tierName`,
       operationId: 'getTier',
@@ -63,7 +81,7 @@ export function tierRoutes(catalog: CatalogService): RouteSpec[] {
       method: 'put',
       path: `${API}/tiers/:tierName`,
       operationId: 'putTier',
-      summary: 'Create or replace a tier',
+      summary: 'Create or replace a tier (an explicit edit; the portal creates with POST)',
       tag: 'catalog',
       access: 'admin',
       params,
