@@ -153,7 +153,8 @@ describe('portal in the browser', () => {
     await page.getByRole('button', { name: 'Subscribe' }).click();
     const row = page.getByRole('row', { name: /Twitter Search v1\.0\.0/ });
     await row.waitFor();
-    assert.match(await textOf(row), /Gold\s+ACTIVE/);
+    assert.equal(await row.getByLabel('Tier for Twitter Search').inputValue(), 'Gold');
+    assert.match(await textOf(row), /ACTIVE/);
     await screenshot(page, '05-subscriptions');
 
     // Keys: the Production tab; wrong input is explained before anything is sent.
