@@ -193,6 +193,23 @@ describe('usage API (with the in-memory key-manager twin)', () => {
     assert.deepEqual(res.body.topApplications[0], { applicationId: otherAppId, name: null, requests: 100 });
   });
 
+  it('calls of no known application count in the API total, not among the top applications', async () => {
+    await publisher.publish(topic(), [batch('gw-d', minute, [row(null, apiId, '401/403', 5, 1)])]);
+    const res = await waitFor(
+      async () => {
+        const r = await h.call('GET', `/api/v1/apis/${apiId}/usage?granularity=minute&${range}`, {
+          token: admin,
+        });
+        return r.body.totals?.requests === 122 ? r : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, message: 'the API usage never reached 122 requests' },
+    );
+    assert.deepEqual(
+      res.body.topApplications.map((t: { applicationId: string }) => t.applicationId),
+      [otherAppId, appId],
+    );
+  });
+
   it('a batch older than the minute retention is dropped, not counted', async () => {
     const old = batch('gw-a', new Date(Date.now() - 72 * 3600_000), [row(appId, apiId, '2xx', 50, 4)]);
     assert.equal(await h.store.usage.fold(old), 'too-old');
