@@ -54,6 +54,15 @@ export function AdminApis() {
                 { header: 'Context', cell: (a) => <code>{a.context}</code> },
                 { header: 'Visibility', cell: (a) => (a.visibility === 'PUBLIC' ? 'Public' : 'Restricted') },
                 { header: 'Lifecycle', cell: (a) => <LifecycleBadge state={a.lifecycle} /> },
+                {
+                  header: 'Usage',
+                  hiddenHeader: true,
+                  cell: (a) => (
+                    <Link to={`/admin/usage/${a.id}`} aria-label={`Usage of ${a.name} ${a.version}`}>
+                      Usage
+                    </Link>
+                  ),
+                },
               ]}
             />
           )
