@@ -139,7 +139,7 @@ describe('API usage (admins)', () => {
     const { page } = admin;
     // From Manage APIs: each API links to its usage.
     await page.goto(`${stack.storeUrl}/admin/apis`);
-    await page.getByRole('link', { name: `Usage of ${DEMO_API.name} ${DEMO_API.version}` }).click();
+    await page.getByRole('link', { name: `Usage of ${DEMO_API.context}` }).click();
     await page.waitForURL(`${stack.storeUrl}/admin/usage/${demoApiId}`);
     const totals = page.getByTestId('usage-totals');
     let shown = '';

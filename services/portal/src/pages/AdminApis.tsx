@@ -57,8 +57,9 @@ export function AdminApis() {
                 {
                   header: 'Usage',
                   hiddenHeader: true,
+                  // Named by the context: unique, and the Name cell stays the only one named by the name.
                   cell: (a) => (
-                    <Link to={`/admin/usage/${a.id}`} aria-label={`Usage of ${a.name} ${a.version}`}>
+                    <Link to={`/admin/usage/${a.id}`} aria-label={`Usage of ${a.context}`}>
                       Usage
                     </Link>
                   ),
