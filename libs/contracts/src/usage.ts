@@ -1,6 +1,6 @@
 /**
- * The usage API's answer (GET /api/v1/applications/{id}/usage, docs/adr/0082): the store builds
- * it, the portal draws it.
+ * The usage API's answers (GET /api/v1/applications/{id}/usage and, for admins,
+ * GET /api/v1/apis/{id}/usage; docs/adr/0082): the store builds them, the portal draws them.
  */
 export type UsageGranularity = 'minute' | 'hour' | 'day';
 
@@ -30,4 +30,15 @@ export interface UsageReport {
 export interface ApplicationUsage extends UsageReport {
   applicationId: string;
   lastUsed: Array<{ clientId: string; keyType: 'PRODUCTION' | 'SANDBOX' | null; at: string }>;
+}
+
+/** An API across applications (admins), with its busiest applications first (at most 10). */
+export interface ApiUsage extends UsageReport {
+  apiId: string;
+  topApplications: Array<{
+    applicationId: string;
+    /** null when the application was deleted since. */
+    name: string | null;
+    requests: number;
+  }>;
 }

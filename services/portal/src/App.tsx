@@ -8,6 +8,7 @@ import { useEffect, useMemo, useRef } from 'react';
 import { api, loadConfig, loadMe, setCsrfToken } from './api.ts';
 import { AdminApiEdit, AdminApiNew, AdminApis } from './pages/AdminApis.tsx';
 import { AdminTiers } from './pages/AdminTiers.tsx';
+import { AdminUsage } from './pages/AdminUsage.tsx';
 import { ApiDetail } from './pages/ApiDetail.tsx';
 import { ApplicationDetail } from './pages/ApplicationDetail.tsx';
 import { Applications } from './pages/Applications.tsx';
@@ -88,6 +89,7 @@ const NAV = [
 const ADMIN_NAV = [
   { to: '/admin/apis', label: 'Manage APIs' },
   { to: '/admin/tiers', label: 'Tiers' },
+  { to: '/admin/usage', label: 'API usage' },
 ];
 
 function Shell(props: { session?: Session; account?: false; children: ReactNode }) {
@@ -174,6 +176,7 @@ const ROUTES: { pattern: string; admin?: boolean; render: (p: Params) => ReactNo
   { pattern: '/admin/apis/new', admin: true, render: () => <AdminApiNew /> },
   { pattern: '/admin/apis/:apiId', admin: true, render: (p) => <AdminApiEdit apiId={p['apiId']!} /> },
   { pattern: '/admin/tiers', admin: true, render: () => <AdminTiers /> },
+  { pattern: '/admin/usage/:apiId?', admin: true, render: (p) => <AdminUsage apiId={p['apiId']} /> },
 ];
 
 function Page() {

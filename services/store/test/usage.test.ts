@@ -172,17 +172,42 @@ describe('usage API (with the in-memory key-manager twin)', () => {
     assert.equal((await usage('granularity=week')).status, 400);
   });
 
-  it('admins get an API across applications with the top applications; developers may not', async () => {
+  it('admins get an API across applications with the top applications and their names; developers may not', async () => {
     const res = await h.call('GET', `/api/v1/apis/${apiId}/usage?granularity=minute&${range}`, {
       token: admin,
     });
     assert.equal(res.status, 200);
     assert.equal(res.body.totals.requests, 117);
     assert.deepEqual(res.body.topApplications, [
-      { applicationId: otherAppId, requests: 100 },
-      { applicationId: appId, requests: 17 },
+      { applicationId: otherAppId, name: 'Other', requests: 100 },
+      { applicationId: appId, name: 'Counted', requests: 17 },
     ]);
     assert.equal((await h.call('GET', `/api/v1/apis/${apiId}/usage`, { token: alice })).status, 403);
+  });
+
+  it('a deleted application stays among the top applications, without a name', async () => {
+    assert.equal((await h.call('DELETE', `/api/v1/applications/${otherAppId}`, { token: bob })).status, 204);
+    const res = await h.call('GET', `/api/v1/apis/${apiId}/usage?granularity=minute&${range}`, {
+      token: admin,
+    });
+    assert.deepEqual(res.body.topApplications[0], { applicationId: otherAppId, name: null, requests: 100 });
+  });
+
+  it('calls of no known application count in the API total, not among the top applications', async () => {
+    await publisher.publish(topic(), [batch('gw-d', minute, [row(null, apiId, '401/403', 5, 1)])]);
+    const res = await waitFor(
+      async () => {
+        const r = await h.call('GET', `/api/v1/apis/${apiId}/usage?granularity=minute&${range}`, {
+          token: admin,
+        });
+        return r.body.totals?.requests === 122 ? r : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, message: 'the API usage never reached 122 requests' },
+    );
+    assert.deepEqual(
+      res.body.topApplications.map((t: { applicationId: string }) => t.applicationId),
+      [otherAppId, appId],
+    );
   });
 
   it('a batch older than the minute retention is dropped, not counted', async () => {

@@ -54,6 +54,16 @@ export function AdminApis() {
                 { header: 'Context', cell: (a) => <code>{a.context}</code> },
                 { header: 'Visibility', cell: (a) => (a.visibility === 'PUBLIC' ? 'Public' : 'Restricted') },
                 { header: 'Lifecycle', cell: (a) => <LifecycleBadge state={a.lifecycle} /> },
+                {
+                  header: 'Usage',
+                  hiddenHeader: true,
+                  // Named by the context: unique, and the Name cell stays the only one named by the name.
+                  cell: (a) => (
+                    <Link to={`/admin/usage/${a.id}`} aria-label={`Usage of ${a.context}`}>
+                      Usage
+                    </Link>
+                  ),
+                },
               ]}
             />
           )

@@ -1,37 +1,25 @@
 /**
  * An application's usage (GET /api/v1/applications/{id}/usage): requests and errors over time,
  * throttled requests, latency p50/p95, per API and key type, and each key's "last used".
- * Charts by uPlot (canvas; it sets element sizes through the DOM, never inline style
- * attributes, so the portal's strict CSP holds).
+ * The range picker, totals and charts are shared with the admins' API usage (usage-charts.tsx).
  */
-import type { ApplicationUsage, UsagePoint } from '@portico/contracts';
-import { useEffect, useRef, useState } from 'react';
-import uPlot from 'uplot';
-import 'uplot/dist/uPlot.min.css';
+import type { ApplicationUsage } from '@portico/contracts';
+import { useState } from 'react';
 import { api, enc } from '../api.ts';
 import { useSubscribedApis } from '../subscribed-apis.ts';
 import type { Application } from '../types.ts';
 import { Async, Field, useResource } from '../ui.tsx';
-
-const RANGES = [
-  { id: '1h', label: 'Last hour', granularity: 'minute', ms: 3_600_000 },
-  { id: '24h', label: 'Last 24 hours', granularity: 'hour', ms: 86_400_000 },
-  { id: '30d', label: 'Last 30 days', granularity: 'day', ms: 30 * 86_400_000 },
-] as const;
+import type { RangeId } from '../usage-charts.tsx';
+import { RangeField, rangeQuery, UsageCharts, UsageTotalsList } from '../usage-charts.tsx';
 
 export function UsageSection(props: { app: Application }) {
   const subscribed = useSubscribedApis(props.app.id);
   const apis = subscribed.state === 'ok' ? subscribed.data : [];
-  const [range, setRange] = useState<(typeof RANGES)[number]['id']>('24h');
+  const [range, setRange] = useState<RangeId>('24h');
   const [apiId, setApiId] = useState('');
   const [keyType, setKeyType] = useState('');
-  const chosen = RANGES.find((r) => r.id === range) ?? RANGES[1];
   const usage = useResource(() => {
-    const q = new URLSearchParams({
-      granularity: chosen.granularity,
-      from: new Date(Date.now() - chosen.ms).toISOString(),
-      to: new Date().toISOString(),
-    });
+    const q = rangeQuery(range);
     if (apiId) q.set('apiId', apiId);
     if (keyType) q.set('keyType', keyType);
     return api.get<ApplicationUsage>(`/api/v1/applications/${enc(props.app.id)}/usage?${q}`);
@@ -41,17 +29,7 @@ export function UsageSection(props: { app: Application }) {
     <section aria-labelledby="usage-heading">
       <h2 id="usage-heading">Usage</h2>
       <div className="filters">
-        <Field label="Range">
-          {({ id }) => (
-            <select id={id} value={range} onChange={(e) => setRange(e.target.value as typeof range)}>
-              {RANGES.map((r) => (
-                <option key={r.id} value={r.id}>
-                  {r.label}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+        <RangeField value={range} onChange={setRange} />
         <Field label="API">
           {({ id }) => (
             <select id={id} value={apiId} onChange={(e) => setApiId(e.target.value)}>
@@ -83,16 +61,8 @@ export function UsageSection(props: { app: Application }) {
             </p>
           ) : (
             <>
-              <dl className="totals" data-testid="usage-totals">
-                <Total label="Requests" value={u.totals.requests} />
-                <Total label="Client errors (4xx)" value={u.totals.errors4xx} />
-                <Total label="Server errors (5xx)" value={u.totals.errors5xx} />
-                <Total label="Throttled (429)" value={u.totals.throttled} />
-                <Total label="Latency p50" value={ms(u.totals.latencyP50Ms)} />
-                <Total label="Latency p95" value={ms(u.totals.latencyP95Ms)} />
-              </dl>
-              <Chart title="Requests and errors" points={u.series} lines={REQUEST_LINES} />
-              <Chart title="Latency (ms)" points={u.series} lines={LATENCY_LINES} />
+              <UsageTotalsList totals={u.totals} />
+              <UsageCharts series={u.series} />
             </>
           )
         }
@@ -101,17 +71,6 @@ export function UsageSection(props: { app: Application }) {
     </section>
   );
 }
-
-function Total(props: { label: string; value: number | string }) {
-  return (
-    <div>
-      <dt>{props.label}</dt>
-      <dd>{props.value}</dd>
-    </div>
-  );
-}
-
-const ms = (v: number | null) => (v === null ? '–' : `${v} ms`);
 
 function LastUsed(props: { app: Application; lastUsed: ApplicationUsage['lastUsed'] }) {
   const keys = props.app.keys ?? [];
@@ -131,59 +90,5 @@ function LastUsed(props: { app: Application; lastUsed: ApplicationUsage['lastUse
         })}
       </ul>
     </>
-  );
-}
-
-interface Line {
-  label: string;
-  value: (p: UsagePoint) => number | null;
-  stroke: string;
-}
-
-// Module constants: a chart is redrawn when its data changes, not on every render.
-const REQUEST_LINES: Line[] = [
-  { label: 'Requests', value: (p) => p.requests, stroke: '#2f6fde' },
-  { label: '4xx', value: (p) => p.errors4xx, stroke: '#d98a00' },
-  { label: '5xx', value: (p) => p.errors5xx, stroke: '#c62828' },
-  { label: 'Throttled', value: (p) => p.throttled, stroke: '#7b3fb5' },
-];
-const LATENCY_LINES: Line[] = [
-  { label: 'p50', value: (p) => p.latencyP50Ms, stroke: '#2e7d32' },
-  { label: 'p95', value: (p) => p.latencyP95Ms, stroke: '#ad1457' },
-];
-
-/** One uPlot chart, redrawn when the data changes and resized with its container. */
-function Chart(props: { title: string; points: UsagePoint[]; lines: Line[] }) {
-  const box = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const el = box.current;
-    if (!el) return;
-    const data: uPlot.AlignedData = [
-      props.points.map((p) => Date.parse(p.time) / 1000),
-      ...props.lines.map((l) => props.points.map((p) => l.value(p))),
-    ];
-    const width = () => Math.max(280, el.clientWidth);
-    const plot = new uPlot(
-      {
-        width: width(),
-        height: 220,
-        series: [{}, ...props.lines.map((l) => ({ label: l.label, stroke: l.stroke, width: 2 }))],
-        axes: [{}, { size: 50 }],
-      },
-      data,
-      el,
-    );
-    const observer = new ResizeObserver(() => plot.setSize({ width: width(), height: 220 }));
-    observer.observe(el);
-    return () => {
-      observer.disconnect();
-      plot.destroy();
-    };
-  }, [props.points, props.lines]);
-  return (
-    <figure className="chart">
-      <figcaption>{props.title}</figcaption>
-      <div ref={box} role="img" aria-label={`${props.title} over time`} />
-    </figure>
   );
 }

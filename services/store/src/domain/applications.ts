@@ -78,6 +78,18 @@ export class ApplicationService {
     return app;
   }
 
+  /**
+   * Names of the caller's applications among `ids` (any for admins), e.g. for a usage report's
+   * top applications; a deleted or foreign application has no entry.
+   */
+  async namesOf(p: Principal, ids: string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const docs = (await this.models.applications.collection
+      .find({ _id: { $in: ids }, deleted: false, ...ownedBy(p) } as never, { projection: { name: 1 } })
+      .toArray()) as unknown as Array<{ _id: string; name: string }>;
+    return new Map(docs.map((d) => [d._id, d.name]));
+  }
+
   async create(p: Principal, input: AppCreate): Promise<ApplicationDoc> {
     const tier = input.tier ?? null;
     if (tier !== null && !(await this.catalog.tierExists(tier)))

@@ -166,7 +166,15 @@ export class UsageLedger {
     if (filter.applicationId !== undefined) query['applicationId'] = filter.applicationId;
     if (filter.apiId !== undefined) query['apiId'] = filter.apiId;
     if (filter.keyType !== undefined) query['keyType'] = filter.keyType;
-    return col.find(query).sort({ time: 1 }).toArray() as Promise<UsageCell[]>;
+    const cells = (await col.find(query).sort({ time: 1 }).toArray()) as UsageCell[];
+    // FerretDB leaves out the null fields of a `$setOnInsert` upsert: a missing id is null
+    // (calls of no known application), not an application of its own.
+    return cells.map((c) => ({
+      ...c,
+      applicationId: c.applicationId ?? null,
+      keyType: c.keyType ?? null,
+      apiId: c.apiId ?? null,
+    }));
   }
 
   async lastUsedOf(applicationId: string): Promise<LastUsed[]> {

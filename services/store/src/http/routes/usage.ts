@@ -2,6 +2,7 @@
  * Usage: what the gateways counted for an application (its owner, or an admin) and, for
  * admins, for an API across applications (docs/adr/0082).
  */
+import type { ApiUsage } from '@portico/contracts';
 import { z } from 'zod';
 import type { ApplicationService } from '../../domain/applications.ts';
 import type { CatalogService } from '../../domain/catalog.ts';
@@ -54,7 +55,13 @@ export const apiUsage = z
   .object({
     apiId: z.string(),
     ...report,
-    topApplications: z.array(z.object({ applicationId: z.string(), requests: z.number() })),
+    topApplications: z.array(
+      z.object({
+        applicationId: z.string(),
+        name: z.string().nullable().meta({ description: 'null when the application was deleted' }),
+        requests: z.number(),
+      }),
+    ),
   })
   .meta({ id: 'ApiUsage' });
 
@@ -114,7 +121,10 @@ export function usageRoutes(d: {
       params: z.object({ apiId }),
       query: usageQuery.omit({ apiId: true }),
       responses: {
-        200: { description: 'Usage series, totals and top applications', schema: apiUsage },
+        200: {
+          description: 'Usage series, totals and the top applications (by requests, with their names)',
+          schema: apiUsage,
+        },
         400: { description: 'Bad range' },
         404: { description: 'No such API' },
       },
@@ -124,7 +134,13 @@ export function usageRoutes(d: {
         const filter = { apiId: api._id, ...(query.keyType ? { keyType: query.keyType } : {}) };
         const body = await usageReport(d.ledger, filter, query.granularity, from, to);
         const top = await topApplications(d.ledger, api._id, query.granularity, from, to);
-        return { status: 200, body: { apiId: api._id, ...body, topApplications: top } };
+        const names = await d.applications.namesOf(
+          principal,
+          top.map((t) => t.applicationId),
+        );
+        const topWithNames = top.map((t) => ({ ...t, name: names.get(t.applicationId) ?? null }));
+        const answer: ApiUsage = { apiId: api._id, ...body, topApplications: topWithNames };
+        return { status: 200, body: answer };
       },
     }),
   ];
