@@ -7,6 +7,9 @@ export interface PortalConfig {
   /** The client domain header the gateway reads. */
   clientDomainHeader: string;
   tokenValidity: TokenValidityBounds;
+  /** The key-manager's token and authorization endpoints, for the key tab's "Get a token" panel. */
+  tokenUrl: string;
+  authorizeUrl: string;
   /**
    * Sign-out also ends the key-manager's own session (RP-initiated logout), or the next
    * "Sign in" on a shared computer would silently sign the previous user in again. The

@@ -4,7 +4,7 @@
  * so mistakes are explained before the request; and the curl example through the gateway.
  */
 import type { TokenValidityBounds } from '@portico/contracts';
-import { checkValidity } from '@portico/contracts';
+import { checkKeyGrants, checkValidity } from '@portico/contracts';
 import { formatSeconds } from './format.ts';
 
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
@@ -102,4 +102,89 @@ export function curlExample(options: {
     `  -H ${shellSafe(`${options.domainHeader}: ${domain}`)} \\`,
     `  ${shellSafe(url)}`,
   ].join('\n');
+}
+
+/**
+ * The token-endpoint curl of one grant (the key tab's "Get a token" panel). The consumer secret
+ * and the user's password come from the shell ($CONSUMER_SECRET, $PASSWORD): never written into
+ * a command a developer pastes into a chat or a ticket. Values are form-encoded by curl.
+ */
+export type TokenCurlGrant =
+  | { grant: 'client_credentials' }
+  | { grant: 'password'; username: string }
+  | { grant: 'refresh_token' }
+  | { grant: 'authorization_code'; redirectUri: string };
+
+export function tokenCurl(options: { tokenUrl: string; consumerKey: string } & TokenCurlGrant): string {
+  const lines = [
+    'curl -i \\',
+    // Double quotes: the shell expands $CONSUMER_SECRET; the key itself is URL-safe.
+    `  -u "${options.consumerKey.replace(/["$`\\]/g, '')}:$CONSUMER_SECRET" \\`,
+    `  -d grant_type=${options.grant} \\`,
+  ];
+  if (options.grant === 'password') {
+    lines.push(`  --data-urlencode ${shellSafe(`username=${options.username}`)} \\`);
+    lines.push('  --data-urlencode "password=$PASSWORD" \\');
+  } else if (options.grant === 'refresh_token') {
+    lines.push('  --data-urlencode "refresh_token=$REFRESH_TOKEN" \\');
+  } else if (options.grant === 'authorization_code') {
+    lines.push('  --data-urlencode "code=$CODE" \\');
+    lines.push(`  --data-urlencode ${shellSafe(`redirect_uri=${options.redirectUri}`)} \\`);
+    lines.push('  --data-urlencode "code_verifier=$CODE_VERIFIER" \\');
+  }
+  lines.push(`  ${shellSafe(options.tokenUrl)}`);
+  return lines.join('\n');
+}
+
+/** The authorization request a browser is sent to (authorization code with PKCE, S256). */
+export function authorizeUrl(options: {
+  authorizeUrl: string;
+  consumerKey: string;
+  redirectUri: string;
+  codeChallenge: string;
+}): string {
+  const url = new URL(options.authorizeUrl);
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    client_id: options.consumerKey,
+    redirect_uri: options.redirectUri,
+    scope: 'default',
+    code_challenge: options.codeChallenge,
+    code_challenge_method: 'S256',
+  }).toString();
+  return url.href;
+}
+
+/**
+ * The key form's grant types and callback URLs (one per line) through the one rule the store and
+ * the key-manager apply (libs/contracts key-grants.ts): what the form accepts, they accept.
+ */
+export function parseGrants(
+  grantTypes: string[],
+  callbackText: string,
+): {
+  ok?: { grantTypes: string[]; callbackUrls: string[] };
+  grantTypes?: string;
+  callbackUrls?: string;
+} {
+  const callbackUrls = callbackText
+    .split(/\s+/)
+    .map((u) => u.trim())
+    .filter(Boolean);
+  const check = checkKeyGrants({ grantTypes, callbackUrls });
+  if (check.ok) return { ok: { grantTypes: check.grantTypes, callbackUrls: check.callbackUrls } };
+  const say = (field: 'grantTypes' | 'callbackUrls') => {
+    const problems = check.problems.filter((p) => p.field === field);
+    if (problems.length === 0) return undefined;
+    return problems
+      .map((p) => ({ ...p, message: p.message.charAt(0).toUpperCase() + p.message.slice(1) }))
+      .map((p) =>
+        p.index !== undefined && field === 'callbackUrls'
+          ? `${callbackUrls[p.index]}: ${p.message}`
+          : p.message,
+      )
+      .join('. ')
+      .concat('.');
+  };
+  return { grantTypes: say('grantTypes'), callbackUrls: say('callbackUrls') };
 }

@@ -23,6 +23,8 @@ export const USERS = {
   alice: { username: 'PRIMARY/alice', password: 'alice-pass-123', roles: 'developer' },
   bob: { username: 'PRIMARY/bob', password: 'bob-pass-1234', roles: 'developer' },
   carol: { username: 'PRIMARY/carol', password: 'carol-pass-123', roles: 'developer' },
+  // A user of a secondary user store (USER_STORE_DOMAINS), with characters a form must encode.
+  dave: { username: 'PARTNERS/dave', password: 'dave pass&=%+123', roles: 'developer' },
 } as const;
 export type UserName = keyof typeof USERS;
 
@@ -137,6 +139,7 @@ export async function startStack(): Promise<Stack> {
     PORTAL_CLIENT_SECRET: SECRETS.portalSecret,
     PORTAL_REDIRECT_URIS: `${storeUrl}/auth/callback`,
     PORTAL_POST_LOGOUT_REDIRECT_URIS: `${storeUrl}/`,
+    USER_STORE_DOMAINS: 'PARTNERS',
     BOOTSTRAP_USERS: Object.values(USERS)
       .map((u) => `${u.username}:${u.password}:${u.roles}`)
       .join(';'),

@@ -135,6 +135,8 @@ export function portalOptions(config: Config): PortalStaticOptions {
       gatewayUrl: config.PORTAL_GATEWAY_URL.replace(/\/+$/, ''),
       clientDomainHeader: config.PORTAL_CLIENT_DOMAIN_HEADER,
       tokenValidity: tokenValidityBounds(config),
+      tokenUrl: new URL('token', `${config.KEY_MANAGER_URL.replace(/\/+$/, '')}/`).href,
+      authorizeUrl: new URL('auth', `${config.KEY_MANAGER_URL.replace(/\/+$/, '')}/`).href,
       endSession: {
         url: new URL('session/end', `${config.KEY_MANAGER_URL.replace(/\/+$/, '')}/`).href,
         clientId: config.PORTAL_CLIENT_ID,

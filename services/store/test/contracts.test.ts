@@ -79,6 +79,8 @@ describe('contracts shared by the store and the portal (libs/contracts)', () => 
       gatewayUrl: '',
       clientDomainHeader: '',
       tokenValidity: { defaultSeconds: 0, minSeconds: 0, maxSeconds: 0, allowNeverExpires: false },
+      tokenUrl: '',
+      authorizeUrl: '',
       endSession: { url: '', clientId: '', postLogoutRedirectUri: '' },
     };
     assert.deepEqual(keyShape(res.body), keyShape(expected));

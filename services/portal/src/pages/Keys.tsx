@@ -7,12 +7,27 @@
 import type { KeyboardEvent } from 'react';
 import { useEffect, useId, useRef, useState } from 'react';
 import { api, enc } from '../api.ts';
-import { parseDomains, parseValidity } from '../keys.ts';
+import { parseDomains, parseGrants, parseValidity } from '../keys.ts';
 import { useLocation } from '../router.tsx';
 import { useSession } from '../session.tsx';
 import type { AppKey, Application, AppToken, GeneratedKey, KeyType } from '../types.ts';
 import { CopyBox, ErrorBox, Field, formatSeconds, Notice, useAction, useConfirm } from '../ui.tsx';
 import { CurlPanel } from './KeysCurl.tsx';
+import { GetTokenPanel } from './KeysToken.tsx';
+
+interface KeySettings {
+  allowedDomains: string[];
+  validitySeconds: number;
+  grantTypes: string[];
+  callbackUrls: string[];
+}
+
+const GRANTS = [
+  { type: 'client_credentials', label: 'Client credentials', hint: 'application tokens' },
+  { type: 'password', label: 'Password', hint: 'user tokens from a user name and password' },
+  { type: 'authorization_code', label: 'Authorization code with PKCE', hint: 'user sign-in in a browser' },
+  { type: 'refresh_token', label: 'Refresh token', hint: 'renew user tokens' },
+] as const;
 
 const TYPES: { type: KeyType; label: string; hint: string }[] = [
   { type: 'PRODUCTION', label: 'Production keys', hint: 'Reach the production endpoints of your APIs.' },
@@ -230,6 +245,7 @@ function KeyPanel(props: {
           />
         </div>
         <div className="span-2">
+          <GetTokenPanel appKey={key} />
           <CurlPanel app={props.app} appKey={key} token={token?.accessToken} />
           <section className="panel panel-danger">
             <h2>Revoke keys</h2>
@@ -254,16 +270,24 @@ function KeySettingsForm(props: {
   /** When given, the validity field is controlled by the parent (shared with the token panel). */
   validity?: string;
   onValidity?: (text: string) => void;
-  onSubmit: (settings: { allowedDomains: string[]; validitySeconds: number }) => Promise<void>;
+  onSubmit: (settings: KeySettings) => Promise<void>;
 }) {
   const { config } = useSession();
   const [domains, setDomains] = useState(props.initial ? props.initial.allowedDomains.join('\n') : '');
+  const [grants, setGrants] = useState<string[]>(props.initial?.grantTypes ?? ['client_credentials']);
+  const [callbacks, setCallbacks] = useState(props.initial ? props.initial.callbackUrls.join('\n') : '');
+  const grantsId = useId();
   const [ownValidity, setOwnValidity] = useState(
     String(props.initial?.validitySeconds ?? config.tokenValidity.defaultSeconds),
   );
   const validity = props.validity ?? ownValidity;
   const setValidity = props.onValidity ?? setOwnValidity;
-  const [errors, setErrors] = useState<{ domains?: string; validity?: string }>({});
+  const [errors, setErrors] = useState<{
+    domains?: string;
+    validity?: string;
+    grantTypes?: string;
+    callbackUrls?: string;
+  }>({});
   const [saved, setSaved] = useState(false);
   const action = useAction();
   const submit = async (e: React.FormEvent) => {
@@ -271,11 +295,25 @@ function KeySettingsForm(props: {
     setSaved(false);
     const d = parseDomains(domains);
     const v = parseValidity(validity, config.tokenValidity);
-    const next = { domains: d.problems.join(' ') || undefined, validity: v.problem };
+    const g = parseGrants(grants, callbacks);
+    const next = {
+      domains: d.problems.join(' ') || undefined,
+      validity: v.problem,
+      grantTypes: g.grantTypes,
+      callbackUrls: g.callbackUrls,
+    };
     setErrors(next);
-    if (next.domains || next.validity || v.seconds === undefined) return;
+    const accepted = g.ok;
+    if (next.domains || next.validity || v.seconds === undefined || !accepted) return;
     const ok = await action.run(() =>
-      props.onSubmit({ allowedDomains: d.domains, validitySeconds: v.seconds }).then(() => true),
+      props
+        .onSubmit({
+          allowedDomains: d.domains,
+          validitySeconds: v.seconds,
+          grantTypes: accepted.grantTypes,
+          callbackUrls: accepted.callbackUrls,
+        })
+        .then(() => true),
     );
     if (ok && props.initial) setSaved(true);
   };
@@ -323,6 +361,52 @@ function KeySettingsForm(props: {
             />
           )}
         </Field>
+        <fieldset className="field" aria-describedby={errors.grantTypes ? `${grantsId}-error` : undefined}>
+          <legend>Grant types</legend>
+          {GRANTS.map((grant) => (
+            <label key={grant.type} className="checkbox">
+              <input
+                type="checkbox"
+                checked={grants.includes(grant.type)}
+                onChange={(e) => {
+                  setGrants(
+                    e.target.checked ? [...grants, grant.type] : grants.filter((x) => x !== grant.type),
+                  );
+                  setErrors({ ...errors, grantTypes: undefined, callbackUrls: undefined });
+                }}
+              />{' '}
+              {grant.label} <span className="muted">({grant.hint})</span>
+            </label>
+          ))}
+          {errors.grantTypes && (
+            <p className="field-error" id={`${grantsId}-error`}>
+              {errors.grantTypes}
+            </p>
+          )}
+        </fieldset>
+        {(grants.includes('authorization_code') || callbacks.trim() !== '') && (
+          <Field
+            label="Callback URLs"
+            hint="Where the key-manager sends the authorization code: one per line, https (http only for 127.0.0.1, [::1] or localhost)."
+            error={errors.callbackUrls}
+          >
+            {({ id, describedBy, invalid }) => (
+              <textarea
+                id={id}
+                rows={2}
+                value={callbacks}
+                aria-invalid={invalid}
+                aria-describedby={describedBy}
+                spellCheck={false}
+                placeholder="https://app.example.com/callback"
+                onChange={(e) => {
+                  setCallbacks(e.target.value);
+                  setErrors({ ...errors, callbackUrls: undefined });
+                }}
+              />
+            )}
+          </Field>
+        )}
         <ErrorBox error={action.error} />
         {saved && <Notice>Settings saved.</Notice>}
         <button type="submit" className="btn btn-primary" disabled={action.busy}>
