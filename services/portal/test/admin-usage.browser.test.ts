@@ -8,9 +8,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { waitFor } from '@portico/testing';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Browser, Locator } from 'playwright-core';
 import type { BrowserUser, Stack } from './stack.ts';
-import { DEMO_API, launchBrowser, newUser, screenshot, signIn, startStack } from './stack.ts';
+import { DEMO_API, launchBrowser, newUser, screenshot, signIn, startStack, storeCall } from './stack.ts';
 
 /** The text as the user sees it (line breaks between blocks), unlike textContent. */
 // biome-ignore lint/performance/useDomNodeTextContent: rendered text is what is asserted
@@ -40,23 +40,6 @@ after(async () => {
   await browser?.close();
   await stack?.close();
 });
-
-/** A store API call from the signed-in page (its session cookie and CSRF token). */
-async function storeCall(page: Page, method: string, path: string, body?: unknown) {
-  return page.evaluate(
-    async ({ method, path, body }) => {
-      const me = await (await fetch('/api/v1/me', { credentials: 'same-origin' })).json();
-      const res = await fetch(path, {
-        method,
-        credentials: 'same-origin',
-        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken ?? '' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: res.status, body: await res.json().catch(() => undefined) };
-    },
-    { method, path, body },
-  );
-}
 
 /** Every call to the demo API counts in its total, attributed to an application or not. */
 const counted = { all: 0, serverErrors: 0 };

@@ -6,9 +6,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { uniqueName, waitFor } from '@portico/testing';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import type { BrowserUser, Stack } from './stack.ts';
-import { DEMO_API, launchBrowser, newUser, screenshot, signIn, startStack } from './stack.ts';
+import { DEMO_API, launchBrowser, newUser, screenshot, signIn, startStack, storeCall } from './stack.ts';
 
 let stack: Stack;
 let browser: Browser;
@@ -27,23 +27,6 @@ after(async () => {
   await browser?.close();
   await stack?.close();
 });
-
-/** A store API call from the signed-in page (its session cookie and CSRF token). */
-async function storeCall(page: Page, method: string, path: string, body?: unknown) {
-  return page.evaluate(
-    async ({ method, path, body }) => {
-      const me = await (await fetch('/api/v1/me', { credentials: 'same-origin' })).json();
-      const res = await fetch(path, {
-        method,
-        credentials: 'same-origin',
-        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken ?? '' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: res.status, body: await res.json().catch(() => undefined) };
-    },
-    { method, path, body },
-  );
-}
 
 describe('change tier', () => {
   test('a developer moves a throttled subscription to a bigger tier and the gateway lets the next call through', async () => {

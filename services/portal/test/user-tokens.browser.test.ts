@@ -14,7 +14,7 @@ import { promisify } from 'node:util';
 import { FormBrowser } from '@portico/testing';
 import type { Browser, Page } from 'playwright-core';
 import type { BrowserUser, Stack } from './stack.ts';
-import { launchBrowser, newUser, screenshot, signIn, startStack, USERS } from './stack.ts';
+import { launchBrowser, newUser, screenshot, signIn, startStack, storeCall, USERS } from './stack.ts';
 
 const run = promisify(execFile);
 let stack: Stack;
@@ -49,15 +49,9 @@ describe('user access tokens', () => {
   test('a key allowing the user grants gives a password-grant token for a secondary-domain user with the curl shown, renews it, and completes a PKCE login from its callback', async () => {
     const { page } = alice;
     await page.goto(`${stack.storeUrl}/applications`);
-    const created = await page.evaluate(async () => {
-      const me = await (await fetch('/api/v1/me')).json();
-      const res = await fetch('/api/v1/applications', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken },
-        body: JSON.stringify({ name: 'Mobile app' }),
-      });
-      return (await res.json()) as { id: string };
-    });
+    const created = (await storeCall(page, 'POST', '/api/v1/applications', { name: 'Mobile app' })).body as {
+      id: string;
+    };
     await page.goto(`${stack.storeUrl}/applications/${created.id}/keys`);
     await page.getByRole('checkbox', { name: /^Password/ }).check();
     await page.getByRole('checkbox', { name: /^Authorization code with PKCE/ }).check();
@@ -137,15 +131,9 @@ describe('user access tokens', () => {
 
   test('a key of client credentials only shows the application-token curl and no user-token commands', async () => {
     const { page } = alice;
-    const created = await page.evaluate(async () => {
-      const me = await (await fetch('/api/v1/me')).json();
-      const res = await fetch('/api/v1/applications', {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken },
-        body: JSON.stringify({ name: 'Batch job' }),
-      });
-      return (await res.json()) as { id: string };
-    });
+    const created = (await storeCall(page, 'POST', '/api/v1/applications', { name: 'Batch job' })).body as {
+      id: string;
+    };
     await page.goto(`${stack.storeUrl}/applications/${created.id}/keys`);
     await page.getByRole('button', { name: 'Generate keys' }).click();
     const secret = await text(page, 'consumer-secret-production');
