@@ -10,9 +10,29 @@ import type { Operation } from './openapi.ts';
 /** Values typed by the user, keyed `${in}:${name}`. */
 export type ParamValues = Record<string, string>;
 
+/**
+ * The inputs the console asks for: the path and query parameters the document declares, plus
+ * every `{name}` of the path template it forgot to declare (a path parameter is always required).
+ */
+export function inputsOf(
+  op: Operation,
+): { name: string; in: 'path' | 'query'; required: boolean; example?: string }[] {
+  const declared = op.parameters.flatMap((p) =>
+    p.in === 'path' || p.in === 'query'
+      ? [{ ...p, in: p.in as 'path' | 'query', required: p.required || p.in === 'path' }]
+      : [],
+  );
+  const names = new Set(declared.filter((p) => p.in === 'path').map((p) => p.name));
+  const template = [...op.path.matchAll(/\{([^}]+)\}/g)]
+    .map((m) => m[1]!)
+    .filter((n) => !names.has(n))
+    .map((name) => ({ name, in: 'path' as const, required: true }));
+  return [...template, ...declared];
+}
+
 /** The required parameters left empty, by name. */
 export function missingParams(op: Operation, values: ParamValues): string[] {
-  return op.parameters
+  return inputsOf(op)
     .filter((p) => (p.in === 'path' || p.in === 'query') && (p.required || p.in === 'path'))
     .filter((p) => (values[`${p.in}:${p.name}`] ?? '').trim() === '')
     .map((p) => p.name);

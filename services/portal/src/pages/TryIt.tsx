@@ -16,6 +16,7 @@ import { useSession } from '../session.tsx';
 import {
   domainAllowed,
   domainInit,
+  inputsOf,
   missingParams,
   type ParamValues,
   requestUrl,
@@ -197,7 +198,7 @@ function Console(props: { apiItem: Api; ops: Operation[]; apps: Application[] })
 
   return (
     <>
-      <form onSubmit={send} className="try-it-form" aria-describedby="try-it-how">
+      <form onSubmit={send} className="try-it-form" aria-describedby="try-it-how" noValidate>
         <p id="try-it-how" className="muted small">
           Calls go through the gateway at <code>{config.gatewayUrl}</code> with a short-lived token of the
           chosen key, like any consumer call. The token stays in this page.
@@ -213,28 +214,26 @@ function Console(props: { apiItem: Api; ops: Operation[]; apps: Application[] })
             </select>
           )}
         </Field>
-        {op.parameters
-          .filter((p) => p.in === 'path' || p.in === 'query')
-          .map((p) => {
-            const k = `${p.in}:${p.name}`;
-            const required = p.required || p.in === 'path';
-            return (
-              <Field
-                key={`${opIndex}:${k}`}
-                label={`${p.name} (${p.in} parameter${required ? ', required' : ''})`}
-              >
-                {({ id }) => (
-                  <input
-                    id={id}
-                    value={values[k] ?? ''}
-                    required={required}
-                    placeholder={p.example ?? ''}
-                    onChange={(e) => setValues({ ...values, [k]: e.target.value })}
-                  />
-                )}
-              </Field>
-            );
-          })}
+        {inputsOf(op).map((p) => {
+          const k = `${p.in}:${p.name}`;
+          const required = p.required;
+          return (
+            <Field
+              key={`${opIndex}:${k}`}
+              label={`${p.name} (${p.in} parameter${required ? ', required' : ''})`}
+            >
+              {({ id }) => (
+                <input
+                  id={id}
+                  value={values[k] ?? ''}
+                  required={required}
+                  placeholder={p.example ?? ''}
+                  onChange={(e) => setValues({ ...values, [k]: e.target.value })}
+                />
+              )}
+            </Field>
+          );
+        })}
         {bodyText !== undefined && (
           <Field label={`Request body (JSON${op.body?.required ? ', required' : ''})`}>
             {({ id }) => (
