@@ -805,6 +805,7 @@ describe('CORS for browser callers', () => {
     });
     assert.equal(ok.res.status, 200);
     assert.equal(ok.res.headers.get('access-control-allow-origin'), 'https://app.example.com');
+    assert.equal(ok.res.headers.get('access-control-expose-headers'), '*');
     const denied = await call('/twitter/1.0.0/x', { headers: { origin: 'https://app.example.com' } });
     assert.equal(denied.res.status, 401);
     assert.equal(denied.res.headers.get('access-control-allow-origin'), 'https://app.example.com');

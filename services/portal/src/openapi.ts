@@ -4,6 +4,8 @@ export interface Operation {
   path: string;
   summary: string;
   parameters: { name: string; in: string; required: boolean; example?: string }[];
+  /** OpenAPI 3 requestBody (or a Swagger 2 `in: body` parameter): a JSON example to start from. */
+  body?: { required: boolean; example: string };
 }
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete', 'head', 'options'];
@@ -29,6 +31,25 @@ function params(list: unknown): Operation['parameters'] {
   });
 }
 
+function bodyOf(op: Record<string, unknown>): Operation['body'] {
+  const rb = op['requestBody'];
+  if (isRecord(rb)) {
+    const content = isRecord(rb['content']) ? rb['content'] : {};
+    const json = Object.entries(content).find(([type]) => /json/i.test(type))?.[1];
+    const example = isRecord(json)
+      ? (json['example'] ?? (isRecord(json['schema']) ? json['schema']['example'] : undefined))
+      : undefined;
+    return {
+      required: rb['required'] === true,
+      example: example === undefined ? '' : JSON.stringify(example, null, 2),
+    };
+  }
+  const v2 = Array.isArray(op['parameters'])
+    ? op['parameters'].filter(isRecord).find((p) => p['in'] === 'body')
+    : undefined;
+  return v2 ? { required: v2['required'] === true, example: '' } : undefined;
+}
+
 export function operationsOf(doc: Record<string, unknown>): Operation[] {
   const paths = doc['paths'];
   if (!isRecord(paths)) return [];
@@ -41,11 +62,15 @@ export function operationsOf(doc: Record<string, unknown>): Operation[] {
       if (!isRecord(op)) continue;
       const own = params(op['parameters']);
       const names = new Set(own.map((p) => `${p.in}:${p.name}`));
+      const body = bodyOf(op);
       out.push({
         method,
         path,
         summary: String(op['summary'] ?? op['description'] ?? '').slice(0, 300),
-        parameters: [...own, ...shared.filter((p) => !names.has(`${p.in}:${p.name}`))],
+        parameters: [...own, ...shared.filter((p) => !names.has(`${p.in}:${p.name}`))].filter(
+          (p) => p.in !== 'body',
+        ),
+        ...(body ? { body } : {}),
       });
     }
   }

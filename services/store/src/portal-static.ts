@@ -7,7 +7,8 @@
  *   - hashed build assets (/assets/name-hash.ext) are cached for a year, everything else
  *     revalidates; index.html is never cached (it names the current assets);
  *   - any other path that a browser asks as HTML gets index.html (client-side routes);
- *   - every answer carries a strict CSP (no inline script or style) and nosniff;
+ *   - every answer carries a strict CSP (no inline script or style; connect-src the store itself
+ *     and the gateway's public origin, for the API page's try-it console) and nosniff;
  *   - GET /portal-config.json tells the SPA what the server knows (gateway URL, the client domain
  *     header, token validity bounds) so the same build runs in every deployment.
  */
@@ -46,14 +47,16 @@ const TYPES: Record<string, string> = {
   '.map': 'application/json; charset=utf-8',
 };
 
-export function portalCsp(keyManagerUrl: string): string {
+export function portalCsp(keyManagerUrl: string, gatewayUrl: string): string {
   const km = new URL(keyManagerUrl).origin;
+  // The API page's try-it console calls the gateway from the browser: its origin only, never *.
+  const gateway = new URL(gatewayUrl).origin;
   return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data:",
-    "connect-src 'self'",
+    `connect-src 'self' ${gateway}`,
     "frame-ancestors 'none'",
     "base-uri 'none'",
     `form-action 'self' ${km}`,
@@ -62,7 +65,7 @@ export function portalCsp(keyManagerUrl: string): string {
 
 export function portalStatic(options: PortalStaticOptions): RequestHandler {
   const root = resolve(options.distDir);
-  const csp = portalCsp(options.keyManagerUrl);
+  const csp = portalCsp(options.keyManagerUrl, options.client.gatewayUrl);
   const clientConfig = JSON.stringify(options.client);
 
   const secure = (res: Response) => {

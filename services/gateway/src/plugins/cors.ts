@@ -3,7 +3,9 @@
  * token, so it grants nothing by itself: for a routable API it answers 204 allowing the asking
  * origin, the requested method and the requested headers; the actual request is then
  * authenticated and domain-checked like any other. Actual responses (errors included) carry
- * `Access-Control-Allow-Origin: <origin>` and `Vary: Origin`; an upstream that sets its own CORS
+ * `Access-Control-Allow-Origin: <origin>`, `Vary: Origin` and `Access-Control-Expose-Headers: *`
+ * (the caller's script may read the answer's headers, as the portal's try-it console shows them;
+ * the wildcard is valid because no credentials mode is used); an upstream that sets its own CORS
  * headers wins. No credentials mode: tokens travel in Authorization, never in cookies.
  */
 import { configSchema } from '../config.ts';
@@ -27,6 +29,7 @@ export function corsPlugin(config: { CORS_ENABLED: boolean; CORS_MAX_AGE_SECONDS
       if (!origin?.includes('://') || !hostOf(origin)) return;
       ctx.res.setHeader('access-control-allow-origin', origin);
       ctx.res.setHeader('vary', 'Origin');
+      ctx.res.setHeader('access-control-expose-headers', '*');
       const method = ctx.req.headers['access-control-request-method'];
       if (ctx.req.method !== 'OPTIONS' || typeof method !== 'string') return;
       if (!METHOD.test(method)) return;

@@ -20,6 +20,7 @@ import {
   useAction,
   useResource,
 } from '../ui.tsx';
+import { TryIt } from './TryIt.tsx';
 
 export function ApiDetail(props: { apiId: string }) {
   const { config, isAdmin } = useSession();
@@ -144,7 +145,9 @@ export function ApiDetail(props: { apiId: string }) {
                 </section>
               </div>
               <div>
-                <SubscribeForm apiItem={one} tiers={tiers} />
+                <div id="subscribe">
+                  <SubscribeForm apiItem={one} tiers={tiers} />
+                </div>
                 <section className="panel">
                   <h2>Tiers</h2>
                   <ul className="plain">
@@ -172,6 +175,7 @@ export function ApiDetail(props: { apiId: string }) {
                 </section>
               </div>
             </div>
+            <TryIt apiItem={one} ops={ops} hasDefinition={definition !== null} />
           </article>
         );
       }}

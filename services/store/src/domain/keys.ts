@@ -41,6 +41,8 @@ export interface KeySettingsInput {
 export interface TokenRequest {
   scopes?: string[] | undefined;
   validitySeconds?: number | undefined;
+  /** false keeps earlier tokens valid (the portal's try-it console); default true. */
+  revokePrevious?: boolean | undefined;
 }
 type ActiveKey = Extract<KeyState, { state: 'ACTIVE' }>;
 
@@ -191,7 +193,7 @@ export class KeyService {
       return await this.km.issueApplicationToken(key.clientId, {
         ...(input.scopes && input.scopes.length > 0 ? { scope: input.scopes.join(' ') } : {}),
         validitySeconds,
-        revokePrevious: true,
+        revokePrevious: input.revokePrevious ?? true,
       });
     } catch (err) {
       throw keyManagerFailure(err);

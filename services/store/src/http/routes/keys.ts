@@ -58,6 +58,11 @@ export const tokenRequest = z
   .strictObject({
     scopes: z.array(scope).max(50).optional(),
     validitySeconds: keySettingsFields.validitySeconds.optional(),
+    /**
+     * false: earlier tokens stay valid (the portal's try-it console asks for a short-lived
+     * token without revoking the one the developer's application uses). Default true.
+     */
+    revokePrevious: z.boolean().optional(),
   })
   .meta({ id: 'TokenRequest' });
 export const tokenResponse = z
