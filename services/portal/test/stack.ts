@@ -64,7 +64,21 @@ export function buildPortal(): void {
   execFileSync('bash', [join(repoRoot(), 'scripts', 'build-portal.sh')], { stdio: 'inherit' });
 }
 
+/**
+ * Starts the stack; when another test took one of the free ports between their choice and the
+ * listen (EADDRINUSE: several browser test files start stacks at once), starts again on new ones.
+ */
 export async function startStack(): Promise<Stack> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await startStackOnce();
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+async function startStackOnce(): Promise<Stack> {
   buildPortal();
   const infra = sharedInfra();
   const [kmPort, kmAdminPort, storePort, storeAdminPort, gwPort, gwAdminPort] = await freePorts(6);

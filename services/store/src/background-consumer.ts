@@ -34,7 +34,9 @@ export function consumeInBackground<E>(
   return {
     async stop() {
       stopped = true;
-      await started;
+      // An attempt still inside kafkajs's own retries (up to ~10 s while the topic is missing)
+      // must not hold the shutdown: it stops the consumer itself when it ends (see above).
+      await Promise.race([started, new Promise((r) => setTimeout(r, 1000).unref())]);
       await consumer?.stop();
     },
   };
