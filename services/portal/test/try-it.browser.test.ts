@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { waitFor } from '@portico/testing';
 import type { Browser, Locator, Page } from 'playwright-core';
 import type { BrowserUser, Stack } from './stack.ts';
-import { DEMO_API, launchBrowser, newUser, screenshot, signIn, startStack } from './stack.ts';
+import { DEMO_API, launchBrowser, newUser, screenshot, signIn, startStack, storeCall } from './stack.ts';
 
 // biome-ignore lint/performance/useDomNodeTextContent: rendered text is what is asserted
 const textOf = (l: Locator): Promise<string> => l.innerText();
@@ -31,23 +31,6 @@ after(async () => {
   await browser?.close();
   await stack?.close();
 });
-
-/** A store API call from the signed-in page (its session cookie and CSRF token). */
-async function storeCall(page: Page, method: string, path: string, body?: unknown) {
-  return page.evaluate(
-    async ({ method, path, body }) => {
-      const me = await (await fetch('/api/v1/me', { credentials: 'same-origin' })).json();
-      const res = await fetch(path, {
-        method,
-        credentials: 'same-origin',
-        headers: { 'content-type': 'application/json', 'x-csrf-token': me.csrfToken ?? '' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      });
-      return { status: res.status, body: await res.json().catch(() => undefined) };
-    },
-    { method, path, body },
-  );
-}
 
 /** Presses Send until the gateway knows the new subscription (it arrives through Kafka). */
 async function sendUntil(page: Page, status: RegExp): Promise<void> {

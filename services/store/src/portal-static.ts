@@ -131,6 +131,7 @@ async function existingFile(root: string, urlPath: string): Promise<string | und
 
 /** The options from the store's configuration (config.ts). */
 export function portalOptions(config: Config): PortalStaticOptions {
+  const keyManager = `${config.KEY_MANAGER_URL.replace(/\/+$/, '')}/`;
   return {
     distDir: config.PORTAL_DIST_DIR || DEFAULT_PORTAL_DIST_DIR,
     keyManagerUrl: config.KEY_MANAGER_URL,
@@ -138,10 +139,10 @@ export function portalOptions(config: Config): PortalStaticOptions {
       gatewayUrl: config.PORTAL_GATEWAY_URL.replace(/\/+$/, ''),
       clientDomainHeader: config.PORTAL_CLIENT_DOMAIN_HEADER,
       tokenValidity: tokenValidityBounds(config),
-      tokenUrl: new URL('token', `${config.KEY_MANAGER_URL.replace(/\/+$/, '')}/`).href,
-      authorizeUrl: new URL('auth', `${config.KEY_MANAGER_URL.replace(/\/+$/, '')}/`).href,
+      tokenUrl: new URL('token', keyManager).href,
+      authorizeUrl: new URL('auth', keyManager).href,
       endSession: {
-        url: new URL('session/end', `${config.KEY_MANAGER_URL.replace(/\/+$/, '')}/`).href,
+        url: new URL('session/end', keyManager).href,
         clientId: config.PORTAL_CLIENT_ID,
         postLogoutRedirectUri: new URL('/', config.PUBLIC_URL).href,
       },
